@@ -1,0 +1,74 @@
+"""Regenerate ``notebooks/<chapter>.ipynb`` from ``book/<chapter>.md`` (``make sync``).
+
+The MyST-markdown chapters are the source of truth. Their ``.ipynb`` twins are generated,
+never edited: no outputs, no execution counts, deterministic cell ids, so a regenerated
+notebook is byte-identical unless its chapter changed (tests/test_notebooks.py checks
+exactly that). Conversion always runs book -> notebooks, explicitly; ``jupytext --sync``
+would pick the direction by file age.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+BOOK = REPO / "book"
+NOTEBOOKS = REPO / "notebooks"
+PAIRING = "book///md:myst,notebooks///ipynb"
+
+
+def is_chapter(md: Path) -> bool:
+    """A chapter is a MyST notebook: a ``book/*.md`` file whose front matter has a kernelspec."""
+    return "kernelspec" in jupytext.read(md, fmt="md:myst").metadata
+
+
+def chapters() -> list[Path]:
+    return sorted(md for md in BOOK.glob("*.md") if is_chapter(md))
+
+
+def notebook_for(md: Path) -> Path:
+    return NOTEBOOKS / f"{md.stem}.ipynb"
+
+
+def render(md: Path) -> str:
+    """The exact text of the paired notebook for chapter ``md``."""
+    nb = jupytext.read(md, fmt="md:myst")
+    nb.metadata = {
+        "kernelspec": nb.metadata["kernelspec"],
+        "language_info": {"name": "python"},
+        "jupytext": {"formats": PAIRING},
+    }
+    seen: set[str] = set()
+    for index, cell in enumerate(nb.cells):
+        digest = hashlib.sha1(f"{index}\0{cell.source}".encode()).hexdigest()[:12]
+        cell.id = digest if digest not in seen else f"{digest}-{index}"
+        seen.add(cell.id)
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def main() -> int:
+    NOTEBOOKS.mkdir(exist_ok=True)
+    wanted = {notebook_for(md): md for md in chapters()}
+    for stale in sorted(set(NOTEBOOKS.glob("*.ipynb")) - set(wanted)):
+        stale.unlink()
+        print(f"sync: removed {stale.relative_to(REPO)} (no chapter)")
+    for nb_path, md in wanted.items():
+        text = render(md)
+        if not nb_path.exists() or nb_path.read_text() != text:
+            nb_path.write_text(text)
+            print(f"sync: {md.relative_to(REPO)} -> {nb_path.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
