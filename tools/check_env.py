@@ -25,8 +25,11 @@ def check_blas() -> list[str]:
 
             flags = pytensor.config.blas__ldflags
         except UserWarning as warning:
-            return [f"PyTensor cannot link a BLAS library ({str(warning).splitlines()[0]}); "
-                    "run `bash tools/system_deps.sh` (Debian: apt-get install libopenblas-dev gfortran)"]
+            first_line = str(warning).splitlines()[0]
+            return [
+                f"PyTensor cannot link a BLAS library ({first_line}); run `bash "
+                "tools/system_deps.sh` (Debian: apt-get install libopenblas-dev gfortran)"
+            ]
     if not flags:
         return ["PyTensor found no BLAS library (empty blas__ldflags)"]
     return []

@@ -80,7 +80,9 @@ def check_column_stochastic(W: ArrayLike, name: str = "W") -> NDArray[np.float64
         raise ValueError(f"{name} must be square, got shape {arr.shape}")
     if np.any(arr < 0):
         i, j = np.unravel_index(int(np.argmin(arr)), arr.shape)
-        raise ValueError(f"{name} must have non-negative entries: {name}[{i}, {j}] = {arr[i, j]:.6g}")
+        raise ValueError(
+            f"{name} must have non-negative entries: {name}[{i}, {j}] = {arr[i, j]:.6g}"
+        )
     sums = arr.sum(axis=0)
     bad = np.flatnonzero(~np.isclose(sums, 1.0, rtol=0, atol=ATOL * max(1, arr.shape[0])))
     if bad.size:
@@ -102,5 +104,7 @@ def check_covariance(cov: ArrayLike, name: str = "cov") -> NDArray[np.float64]:
     try:
         np.linalg.cholesky(arr)
     except np.linalg.LinAlgError as err:
-        raise ValueError(f"{name} must be positive definite (its Cholesky factorisation failed)") from err
+        raise ValueError(
+            f"{name} must be positive definite (its Cholesky factorisation failed)"
+        ) from err
     return arr

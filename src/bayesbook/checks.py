@@ -52,11 +52,12 @@ def check_close(
         A short description of the answer, used in the failure message.
     """
     if _missing(answer):
-        _fail(f"{label}: {what} is still missing; replace the ... with your answer.")
+        _fail(f"{label}: {what} is missing; put your answer in the cell above this one.")
     try:
         got = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
-        _fail(f"{label}: {what} should be a number or an array of numbers, got {type(answer).__name__}.")
+        kind = type(answer).__name__
+        _fail(f"{label}: {what} should be a number or an array of numbers, got {kind}.")
     want = np.asarray(expected, dtype=float)
     if got.shape != want.shape:
         _fail(f"{label}: {what} should have shape {want.shape}, but it has shape {got.shape}.")

@@ -22,7 +22,7 @@ _SOURCE_PATH = re.compile(rf"\b{SOURCE_DIR}/([A-Za-z0-9_\-]+)\.(?:md|ipynb)\b")
 
 
 def notebook_path(url: str) -> str:
-    """Rewrite ``book/<name>.md`` (or ``.ipynb``) inside a launch URL to ``notebooks/<name>.ipynb``."""
+    """Rewrite ``book/<name>.md`` (or ``.ipynb``) in a launch URL to ``notebooks/<name>.ipynb``."""
     return _SOURCE_PATH.sub(rf"{NOTEBOOK_DIR}/\1.ipynb", url)
 
 
