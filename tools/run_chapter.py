@@ -35,8 +35,8 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_book import REPO, build_environment  # noqa: E402
-from build_book import main as build_main  # noqa: E402
+from build_book import REPO, build_environment
+from build_book import main as build_main
 
 
 @dataclass(frozen=True)
