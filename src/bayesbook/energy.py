@@ -186,30 +186,19 @@ def energy(model: IsingModel, x: ArrayLike) -> NDArray[np.float64]:
     x : array-like, shape (..., M)
         States with entries ±1.
     """
-    return _energy(model, _check_spins(x, model.n_units, "x"))
-
-
-def _energy(model: IsingModel, spins: NDArray[np.float64]) -> NDArray[np.float64]:
+    spins = _check_spins(x, model.n_units, "x")
     return -(spins @ model.biases) - 0.5 * ((spins @ model.couplings) * spins).sum(axis=-1)
-
-
-def _enumerate(model: IsingModel) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
-    """All states (2^M, M), their probabilities (2^M,) and log Z, from one pass."""
-    states = all_states(model.n_units)
-    log_weights = -_energy(model, states)
-    log_z = float(logsumexp(log_weights))
-    return states, np.exp(log_weights - log_z), log_z
 
 
 def log_partition(model: IsingModel) -> float:
     """Return log Z = log Σ_x exp(−E(x)), summing over all 2^M states (log-sum-exp)."""
-    return _enumerate(model)[2]
+    return float(logsumexp(-energy(model, all_states(model.n_units))))
 
 
 def log_likelihood(model: IsingModel, data: ArrayLike) -> float:
     """Return the average log-likelihood (1/N) Σ_n log p(x_n) of N states, shape (N, M) in."""
     spins = _check_data(data, model.n_units)
-    return float(-_energy(model, spins).mean() - log_partition(model))
+    return float(-energy(model, spins).mean() - log_partition(model))
 
 
 def _log_likelihood_from_moments(model: IsingModel, positive: Moments) -> float:
@@ -222,7 +211,8 @@ def _log_likelihood_from_moments(model: IsingModel, positive: Moments) -> float:
 
 def probabilities(model: IsingModel) -> NDArray[np.float64]:
     """Return p(x) for every state, shape (2**M,), in the order of :func:`all_states`."""
-    return _enumerate(model)[1]
+    log_weights = -energy(model, all_states(model.n_units))
+    return np.exp(log_weights - logsumexp(log_weights))
 
 
 def _check_data(data: ArrayLike, n_units: int) -> NDArray[np.float64]:
@@ -246,7 +236,8 @@ def model_moments(model: IsingModel) -> Moments:
 
     Both are sums over all 2^M states weighted by their probabilities.
     """
-    states, p, _ = _enumerate(model)
+    states = all_states(model.n_units)
+    p = probabilities(model)
     return Moments(mean=p @ states, second=states.T @ (p[:, None] * states))
 
 
@@ -351,5 +342,5 @@ def sample_exact(
     """
     generator = as_rng(rng)
     n_samples = check_positive(n_samples, "n_samples", integer=True)
-    states, p, _ = _enumerate(model)
-    return states[generator.choice(states.shape[0], size=n_samples, p=p)]
+    index = generator.choice(2**model.n_units, size=n_samples, p=probabilities(model))
+    return all_states(model.n_units)[index]
