@@ -88,32 +88,37 @@ def stderr_outputs(nb) -> list[str]:
     return found
 
 
-def run(chapter: Path, *, cold_pytensor: bool = False, timeout: int = 600) -> ChapterRun:
+def with_compiledir(env: dict[str, str], compiledir: Path) -> dict[str, str]:
+    """``env`` with PyTensor compiling into ``compiledir`` instead of ~/.pytensor."""
+    flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f]
+    return {**env, "PYTENSOR_FLAGS": ",".join([*flags, f"base_compiledir={compiledir}"])}
+
+
+def run(chapter: Path, *, compiledir: Path | None = None, timeout: int = 600) -> ChapterRun:
+    """Execute ``chapter`` in a fresh kernel; PyTensor compiles into ``compiledir`` if given."""
     chapter = chapter.resolve()
     nb = jupytext.read(chapter, fmt="md:myst")
     env = build_environment(REPO)
-    with tempfile.TemporaryDirectory(prefix="pytensor-cold-") as cold_dir:
-        if cold_pytensor:
-            flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f]
-            env["PYTENSOR_FLAGS"] = ",".join([*flags, f"base_compiledir={cold_dir}"])
-        saved = dict(os.environ)
+    if compiledir is not None:
+        env = with_compiledir(env, compiledir)
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(chapter.parent)}},
+    )
+    problem = ""
+    start = time.perf_counter()
+    try:
+        with PeakMemory() as memory:
+            client.execute()
+    except CellExecutionError as error:
+        problem = str(error).strip().splitlines()[-1]
+    finally:
         os.environ.clear()
-        os.environ.update(env)
-        client = NotebookClient(
-            nb, timeout=timeout, kernel_name="python3",
-            resources={"metadata": {"path": str(chapter.parent)}},
-        )
-        problem = ""
-        start = time.perf_counter()
-        try:
-            with PeakMemory() as memory:
-                client.execute()
-        except CellExecutionError as error:
-            problem = str(error).strip().splitlines()[-1]
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        seconds = time.perf_counter() - start
+        os.environ.update(saved)
+    seconds = time.perf_counter() - start
     if not problem:
         stderr = stderr_outputs(nb)
         if stderr:
@@ -154,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         help="with --sphinx: other chapters to build alongside (for cross-references)",
     )
     args = parser.parse_args(argv)
-    result = run(args.chapter, cold_pytensor=args.cold_pytensor)
+    if args.cold_pytensor:
+        with tempfile.TemporaryDirectory(prefix="pytensor-cold-") as cold_dir:
+            result = run(args.chapter, compiledir=Path(cold_dir))
+    else:
+        result = run(args.chapter)
     if args.json:
         print(json.dumps(asdict(result)))
     else:
