@@ -374,6 +374,10 @@ def test_non_stochastic_matrices_are_refused():
         markov.spectrum([[np.nan, 0.0], [1.0, 1.0]])
     with pytest.raises(ValueError, match="column-stochastic"):
         markov.detailed_balance(two_state(0.2, 0.2).T * 1.1, [0.5, 0.5])
+    with pytest.raises(ValueError, match="W must be 2-dimensional"):
+        markov.lazy([0.5, 0.5])
+    with pytest.raises(TypeError, match="W must be numeric array-like"):
+        markov.is_irreducible("not a matrix")
 
 
 def test_evolve_validation():
@@ -382,6 +386,8 @@ def test_evolve_validation():
         markov.evolve(W, [0.2, 0.3, 0.5], 2)
     with pytest.raises(ValueError, match="p0 must sum to one"):
         markov.evolve(W, [0.2, 0.3], 2)
+    with pytest.raises(ValueError, match="p0 must not be empty"):
+        markov.evolve(W, [], 2)
     with pytest.raises(ValueError, match="n_steps must be a positive integer"):
         markov.evolve(W, [1, 0], 0)
     with pytest.raises(TypeError, match="n_steps must be a positive integer"):
