@@ -1,0 +1,507 @@
+"""Tests of bayesbook.autoencoders against independent answers: scikit-learn's PCA and the
+eigendecomposition of the covariance, scipy.linalg.subspace_angles, central finite
+differences, scipy quadrature, scipy.stats densities, and PyMC's Adam."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytensor
+import pytest
+from scipy import integrate, stats
+from scipy.linalg import subspace_angles
+from sklearn.decomposition import PCA as SklearnPCA
+
+from bayesbook import autoencoders as ae
+
+# A tiny architecture shared by the tests, so PyTensor compiles it once per session.
+TINY = (4, 3, 2)
+
+
+def sheet_data(n: int = 300, seed: int = 0) -> np.ndarray:
+    """3-D points near a curved 2-D sheet, rotated so no axis is special."""
+    rng = np.random.default_rng(seed)
+    u, v = rng.normal(0, 1.0, n), rng.normal(0, 0.6, n)
+    rotation, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    sheet = np.column_stack([u, v, 0.3 * (u**2 - v**2)])
+    return sheet @ rotation.T + 0.05 * rng.normal(size=(n, 3)) + np.array([1.0, -2.0, 0.5])
+
+
+def pixel_data(n: int = 120, d: int = 4, seed: int = 1) -> np.ndarray:
+    """Data in [0, 1] with structure: smooth functions of 2 latent numbers."""
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n, 2))
+    mixing = rng.normal(size=(2, d))
+    return 1.0 / (1.0 + np.exp(-latent @ mixing))
+
+
+def random_params(kind: str, layer_sizes: tuple[int, ...], seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    shapes = ae._parameter_shapes(kind, layer_sizes)
+    return {name: 0.7 * rng.normal(size=shape) for name, shape in shapes.items()}
+
+
+def central_differences(f, params: dict, h: float = 1e-6) -> dict:
+    """Gradient of f(params) by central differences, one parameter entry at a time."""
+    gradient = {}
+    for name, value in params.items():
+        grad = np.zeros(np.shape(value))
+        for index in np.ndindex(grad.shape):
+            shifted = {k: np.array(v, dtype=float) for k, v in params.items()}
+            shifted[name][index] += h
+            up = f(shifted)
+            shifted[name][index] -= 2 * h
+            down = f(shifted)
+            grad[index] = (up - down) / (2 * h)
+        gradient[name] = grad
+    return gradient
+
+
+# --------------------------------------------------------------------------------------
+# PCA
+# --------------------------------------------------------------------------------------
+
+
+def test_pca_matches_scikit_learn_and_the_covariance_eigendecomposition():
+    X = sheet_data()
+    result = ae.pca(X, 2)
+    reference = SklearnPCA(n_components=2).fit(X)
+    np.testing.assert_allclose(result.mean, reference.mean_, atol=1e-12)
+    np.testing.assert_allclose(result.explained_variance, reference.explained_variance_, rtol=1e-10)
+    # The same axes up to sign.
+    np.testing.assert_allclose(
+        np.abs(np.sum(result.components * reference.components_, axis=1)), 1.0, atol=1e-10
+    )
+    eigenvalues, eigenvectors = np.linalg.eigh(np.cov(X, rowvar=False))
+    np.testing.assert_allclose(result.explained_variance, eigenvalues[::-1][:2], rtol=1e-10)
+    np.testing.assert_allclose(result.total_variance, eigenvalues.sum(), rtol=1e-10)
+    assert np.max(subspace_angles(result.components.T, eigenvectors[:, ::-1][:, :2])) < 1e-8
+
+
+def test_pca_components_are_orthonormal_and_signed():
+    result = ae.pca(sheet_data(), 3)
+    np.testing.assert_allclose(result.components @ result.components.T, np.eye(3), atol=1e-12)
+    largest = np.argmax(np.abs(result.components), axis=1)
+    assert np.all(result.components[np.arange(3), largest] > 0)
+
+
+def test_pca_with_all_components_reconstructs_exactly_and_fewer_is_optimal():
+    X = sheet_data()
+    full = ae.pca(X, 3)
+    np.testing.assert_allclose(full.decode(full.encode(X)), X, atol=1e-10)
+    # Eckart–Young: the mean squared error of the rank-2 reconstruction is the discarded
+    # variance, (N - 1) / N times the smallest covariance eigenvalue.
+    two = ae.pca(X, 2)
+    error = np.mean(np.sum((two.decode(two.encode(X)) - X) ** 2, axis=1))
+    smallest = np.linalg.eigvalsh(np.cov(X, rowvar=False))[0]
+    np.testing.assert_allclose(error, smallest * (X.shape[0] - 1) / X.shape[0], rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("X", "n_components", "error", "match"),
+    [
+        (np.ones(5), 1, ValueError, "X must be 2-dimensional"),
+        (np.ones((1, 3)), 1, ValueError, "at least 2 data points"),
+        (np.ones((5, 3)), 4, ValueError, r"at most min\(N, D\) = 3"),
+        (np.ones((5, 3)), 0, ValueError, "n_components must be a positive integer"),
+        (np.ones((5, 3)), 1.5, TypeError, "n_components must be a positive integer"),
+        (np.full((5, 3), np.nan), 1, ValueError, "only finite numbers"),
+        (np.ones((0, 3)), 1, ValueError, "at least one row"),
+    ],
+)
+def test_pca_rejects_bad_input(X, n_components, error, match):
+    with pytest.raises(error, match=match):
+        ae.pca(X, n_components)
+
+
+def test_pca_encode_and_decode_check_shapes():
+    result = ae.pca(sheet_data(), 2)
+    with pytest.raises(ValueError, match="X must have 3 columns"):
+        result.encode(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="Z must have 2 columns"):
+        result.decode(np.ones((4, 3)))
+
+
+# --------------------------------------------------------------------------------------
+# The linear autoencoder
+# --------------------------------------------------------------------------------------
+
+
+def test_linear_autoencoder_gradient_matches_finite_differences():
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(7, 3))
+    params = {
+        "encoder_weights": rng.normal(size=(3, 2)),
+        "encoder_bias": rng.normal(size=2),
+        "decoder_weights": rng.normal(size=(2, 3)),
+        "decoder_bias": rng.normal(size=3),
+    }
+    _, gradient = ae.linear_autoencoder_loss(X, params)
+    numerical = central_differences(lambda p: ae.linear_autoencoder_loss(X, p)[0], params)
+    for name in params:
+        np.testing.assert_allclose(gradient[name], numerical[name], rtol=1e-6, atol=1e-8)
+
+
+def test_linear_autoencoder_spans_the_principal_subspace_of_the_svd():
+    X = sheet_data()
+    model = ae.fit_linear_autoencoder(X, 2, rng=3, n_steps=5000, learning_rate=0.05)
+    assert model.decoder_weights.shape == (2, 3)
+    _, _, vt = np.linalg.svd(X - X.mean(axis=0), full_matrices=False)
+    angles = subspace_angles(model.decoder_weights.T, vt[:2].T)
+    assert np.max(angles) < 1e-6
+    # Its loss reaches the PCA optimum: (N - 1)/N times the discarded covariance eigenvalue
+    # (gradient descent converges linearly; 5000 steps leave a relative excess far below 1e-8).
+    smallest = np.linalg.eigvalsh(np.cov(X, rowvar=False))[0]
+    np.testing.assert_allclose(
+        model.loss_history[-1], smallest * (X.shape[0] - 1) / X.shape[0], rtol=1e-8
+    )
+    reconstruction = model.decode(model.encode(X))
+    np.testing.assert_allclose(
+        np.mean(np.sum((reconstruction - X) ** 2, axis=1)), model.loss_history[-1], rtol=1e-12
+    )
+    assert np.all(np.diff(model.loss_history) <= 1e-12)  # small steps: monotone descent
+
+
+def test_linear_autoencoder_is_reproducible():
+    X = sheet_data()
+    first = ae.fit_linear_autoencoder(X, 1, rng=5, n_steps=50)
+    second = ae.fit_linear_autoencoder(X, 1, rng=np.random.default_rng(5), n_steps=50)
+    np.testing.assert_array_equal(first.decoder_weights, second.decoder_weights)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n_code": 4}, ValueError, "n_code must be at most the data dimension D = 3"),
+        ({"n_code": 0}, ValueError, "n_code must be a positive integer"),
+        ({"n_code": 2, "learning_rate": 10.0}, ValueError, "gradient descent diverged"),
+        ({"n_code": 2, "learning_rate": -0.1}, ValueError, "learning_rate must be a positive"),
+        ({"n_code": 2, "n_steps": 0}, ValueError, "n_steps must be a positive integer"),
+        ({"n_code": 2, "init_scale": 0.0}, ValueError, "init_scale must be a positive"),
+    ],
+)
+def test_fit_linear_autoencoder_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ae.fit_linear_autoencoder(sheet_data(), rng=0, **kwargs)
+
+
+def test_fit_linear_autoencoder_needs_explicit_randomness():
+    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+        ae.fit_linear_autoencoder(sheet_data(), 2, rng=None)
+
+
+def test_linear_autoencoder_encode_and_decode_check_shapes():
+    model = ae.fit_linear_autoencoder(sheet_data(), 2, rng=0, n_steps=5)
+    with pytest.raises(ValueError, match="X must have 3 columns"):
+        model.encode(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="Z must have 2 columns"):
+        model.decode(np.ones((2, 3)))
+
+
+# --------------------------------------------------------------------------------------
+# The optimiser
+# --------------------------------------------------------------------------------------
+
+
+def test_adam_matches_pymc_adam():
+    from pymc.variational.updates import adam
+
+    def trajectory(make_updates) -> np.ndarray:
+        param = pytensor.shared(np.array([1.0, -2.0, 0.5]), name="w")
+        loss = (param**2 * np.array([1.0, 10.0, 0.1])).sum() + param.prod()
+        step = pytensor.function([], loss, updates=make_updates(loss, param))
+        return np.array([step() for _ in range(25)] + [param.get_value()[0]])
+
+    ours = trajectory(lambda loss, p: ae._adam_updates(loss, [p], 0.05))
+    pymcs = trajectory(lambda loss, p: adam(loss, [p], learning_rate=0.05))
+    np.testing.assert_allclose(ours, pymcs, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------------------
+# The autoencoder and the denoising autoencoder
+# --------------------------------------------------------------------------------------
+
+
+def tiny_autoencoder(seed: int = 4) -> ae.Autoencoder:
+    return ae.Autoencoder(TINY, random_params("autoencoder", TINY, seed), 0.0, np.empty(0),
+                          np.empty(0))
+
+
+def test_autoencoder_gradients_match_finite_differences():
+    model = tiny_autoencoder()
+    X = pixel_data(n=6)
+    targets = np.clip(X + 0.1, 0, 1)
+    gradient = model.gradients(X, targets)
+    numerical = central_differences(
+        lambda p: dataclasses.replace(model, params=p).reconstruction_error(X, targets),
+        model.params,
+    )
+    assert set(gradient) == set(model.params)
+    for name in model.params:
+        np.testing.assert_allclose(gradient[name], numerical[name], rtol=1e-5, atol=1e-9)
+
+
+def test_autoencoder_forward_pass_by_hand():
+    model = tiny_autoencoder()
+    X = pixel_data(n=5)
+    p = model.params
+    hidden = np.tanh(X @ p["encoder_weight_0"] + p["encoder_bias_0"])
+    code = hidden @ p["encoder_weight_1"] + p["encoder_bias_1"]
+    np.testing.assert_allclose(model.encode(X), code, rtol=1e-12)
+    back = np.tanh(code @ p["decoder_weight_0"] + p["decoder_bias_0"])
+    output = 1 / (1 + np.exp(-(back @ p["decoder_weight_1"] + p["decoder_bias_1"])))
+    np.testing.assert_allclose(model.decode(code), output, rtol=1e-12)
+    np.testing.assert_allclose(model.reconstruction_error(X), np.mean((output - X) ** 2))
+
+
+def test_training_reduces_the_loss_and_is_reproducible():
+    X = pixel_data(n=200)
+    kwargs = {"rng": 7, "X_validation": pixel_data(n=50, seed=9), "n_epochs": 30,
+              "batch_size": 32, "learning_rate": 0.02}
+    model = ae.fit_autoencoder(X, TINY, **kwargs)
+    assert model.train_loss.shape == model.validation_loss.shape == (30,)
+    assert model.train_loss[-1] < 0.5 * model.train_loss[0]
+    assert model.validation_loss[-1] < 0.5 * model.validation_loss[0]
+    np.testing.assert_allclose(model.reconstruction_error(X), model.train_loss[-1], rtol=0.2)
+    # A second fit starts afresh (new weights, Adam's moments reset): identical result.
+    again = ae.fit_autoencoder(X, TINY, **kwargs)
+    for name in model.params:
+        np.testing.assert_array_equal(model.params[name], again.params[name])
+
+
+def test_denoising_training_and_no_validation_data():
+    X = pixel_data(n=100)
+    model = ae.fit_autoencoder(X, TINY, rng=1, noise_sd=0.2, n_epochs=3)
+    assert model.noise_sd == 0.2
+    assert model.validation_loss.shape == (0,)
+    assert model.train_loss.shape == (3,)
+
+
+def test_corrupt_adds_noise_of_the_right_size():
+    X = np.zeros((400, 50))
+    noisy = ae.corrupt(X, 0.3, rng=0)
+    # The sample sd of 20 000 normal draws has standard error about sd / sqrt(2 * 20 000);
+    # allow four standard errors.
+    assert abs(noisy.std() - 0.3) < 4 * 0.3 / np.sqrt(2 * X.size)
+    assert abs(noisy.mean()) < 4 * 0.3 / np.sqrt(X.size)
+    np.testing.assert_array_equal(ae.corrupt(X, 0.0, rng=0), X)
+
+
+@pytest.mark.parametrize(
+    ("noise_sd", "error", "match"),
+    [(-0.1, ValueError, "noise_sd must be a non-negative"),
+     ("big", TypeError, "noise_sd must be a number")],
+)
+def test_corrupt_rejects_bad_noise(noise_sd, error, match):
+    with pytest.raises(error, match=match):
+        ae.corrupt(np.zeros((2, 2)), noise_sd, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("X", "layer_sizes", "kwargs", "error", "match"),
+    [
+        (2 * pixel_data(), TINY, {}, ValueError, r"must lie in \[0, 1\]"),
+        (pixel_data(), (5, 3, 2), {}, ValueError, r"layer_sizes\[0\] must equal .* \(4\)"),
+        (pixel_data(), (4,), {}, ValueError, "at least the input and the code size"),
+        (pixel_data(), (4, 0, 2), {}, ValueError, "each entry of layer_sizes must be a positive"),
+        (pixel_data(), (4, 2.5, 2), {}, TypeError, "each entry of layer_sizes must be a positive"),
+        (pixel_data(), TINY, {"n_epochs": 0}, ValueError, "n_epochs must be a positive integer"),
+        (pixel_data(), TINY, {"batch_size": -3}, ValueError, "batch_size must be a positive"),
+        (pixel_data(), TINY, {"noise_sd": -1.0}, ValueError, "noise_sd must be a non-negative"),
+        (pixel_data(), TINY, {"X_validation": np.ones((3, 5))}, ValueError,
+         "X_validation must have 4 columns"),
+    ],
+)
+def test_fit_autoencoder_rejects_bad_input(X, layer_sizes, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ae.fit_autoencoder(X, layer_sizes, rng=0, **{"n_epochs": 2, **kwargs})
+
+
+def test_autoencoder_methods_check_shapes():
+    model = tiny_autoencoder()
+    with pytest.raises(ValueError, match="targets must have the shape of X"):
+        model.reconstruction_error(pixel_data(n=5), pixel_data(n=4))
+    with pytest.raises(ValueError, match="Z must have 2 columns"):
+        model.decode(np.ones((2, 3)))
+
+
+# --------------------------------------------------------------------------------------
+# The variational autoencoder
+# --------------------------------------------------------------------------------------
+
+
+def kl_by_quadrature(mean: float, log_var: float) -> float:
+    q = stats.norm(mean, np.exp(0.5 * log_var))
+    p = stats.norm(0.0, 1.0)
+    value, _ = integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - p.logpdf(z)), -30, 30,
+                              points=[mean], limit=200)
+    return value
+
+
+def test_kl_standard_normal_matches_quadrature():
+    means = np.array([[0.0, 1.5, -2.0], [0.3, 0.0, 0.7]])
+    log_vars = np.array([[0.0, -1.0, 1.2], [-3.0, 0.5, 0.0]])
+    expected = np.array(
+        [[kl_by_quadrature(m, v) for m, v in zip(row_m, row_v, strict=True)]
+         for row_m, row_v in zip(means, log_vars, strict=True)]
+    ).sum(axis=1)
+    np.testing.assert_allclose(ae.kl_standard_normal(means, log_vars), expected, rtol=1e-8)
+    assert ae.kl_standard_normal([0.0, 0.0], [0.0, 0.0]) == 0.0
+
+
+def test_kl_standard_normal_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        ae.kl_standard_normal(np.zeros(3), np.zeros(2))
+    with pytest.raises(ValueError, match="same shape"):
+        ae.kl_standard_normal(0.0, 0.0)
+
+
+def tiny_vae(seed: int = 5, kl_weight: float = 1.0) -> ae.VariationalAutoencoder:
+    params = random_params("vae", TINY, seed)
+    params["log_noise_sd"] = np.array(-1.0)
+    return ae.VariationalAutoencoder(TINY, params, kl_weight, np.empty(0), np.empty(0))
+
+
+def test_vae_loss_matches_scipy_densities_and_the_closed_form_kl():
+    model = tiny_vae(kl_weight=0.7)
+    X = pixel_data(n=8)
+    noise = np.random.default_rng(3).standard_normal((8, 2))
+    mean, sd = model.encode_distribution(X)
+    z = mean + sd * noise
+    log_likelihood = stats.norm(model.decode(z), model.noise_sd).logpdf(X).sum(axis=1)
+    kl = np.array([sum(kl_by_quadrature(m, 2 * np.log(s)) for m, s in zip(mr, sr, strict=True))
+                   for mr, sr in zip(mean, sd, strict=True)])
+    np.testing.assert_allclose(model.loss(X, noise), np.mean(-log_likelihood + 0.7 * kl),
+                               rtol=1e-8)
+
+
+def test_vae_elbo_terms_are_the_loss_terms():
+    model = tiny_vae()
+    X = pixel_data(n=8)
+    log_likelihood, kl = model.elbo_terms(X, rng=11)
+    noise = np.random.default_rng(11).standard_normal((8, 2))
+    np.testing.assert_allclose(np.mean(kl - log_likelihood), model.loss(X, noise), rtol=1e-12)
+    mean, sd = model.encode_distribution(X)
+    np.testing.assert_allclose(kl, ae.kl_standard_normal(mean, 2 * np.log(sd)), rtol=1e-12)
+
+
+def test_vae_gradients_match_finite_differences():
+    model = tiny_vae(kl_weight=0.5)
+    X = pixel_data(n=6)
+    noise = np.random.default_rng(8).standard_normal((6, 2))
+    gradient = model.gradients(X, noise)
+    numerical = central_differences(
+        lambda p: dataclasses.replace(model, params=p).loss(X, noise), model.params
+    )
+    assert set(gradient) == set(model.params)
+    for name in model.params:
+        np.testing.assert_allclose(gradient[name], numerical[name], rtol=1e-5, atol=1e-7)
+
+
+def test_vae_training_increases_the_elbo():
+    X = pixel_data(n=200)
+    model = ae.fit_vae(X, TINY, rng=2, X_validation=pixel_data(n=50, seed=9), n_epochs=30,
+                       batch_size=32, learning_rate=0.02)
+    assert model.train_loss.shape == model.validation_loss.shape == (30,)
+    # The loss is in nats per data point; a clear drop, not noise.
+    assert model.train_loss[-1] < model.train_loss[0] - 2.0
+    assert model.validation_loss[-1] < model.validation_loss[0] - 2.0
+    samples = model.sample(10, rng=0)
+    assert samples.shape == (10, 4)
+    assert np.all((samples > 0) & (samples < 1))
+    np.testing.assert_array_equal(samples, model.sample(10, rng=0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [({"kl_weight": 0.0}, ValueError, "kl_weight must be a positive"),
+     ({"learning_rate": 0.0}, ValueError, "learning_rate must be a positive"),
+     ({"learning_rate": 1e3}, ValueError, "training diverged")],
+)
+def test_fit_vae_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        ae.fit_vae(pixel_data(), TINY, rng=0, n_epochs=1, **kwargs)
+
+
+def test_vae_methods_check_shapes():
+    model = tiny_vae()
+    with pytest.raises(ValueError, match="noise must have one row per row of X"):
+        model.loss(pixel_data(n=5), np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="noise must have 2 columns"):
+        model.gradients(pixel_data(n=5), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        model.sample(0, rng=0)
+
+
+def test_grid_posterior_matches_gauss_hermite_quadrature():
+    # p(x) = E_{z ~ N(0, I)}[p(x|z)], computed with a 2-D Gauss–Hermite product rule (a
+    # different quadrature from the grid's midpoint rule).
+    model = tiny_vae()
+    X = pixel_data(n=3)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+    weights = weights / np.sqrt(2 * np.pi)
+    z = np.stack(np.meshgrid(nodes, nodes, indexing="ij"), axis=-1).reshape(-1, 2)
+    w = np.outer(weights, weights).ravel()
+    likelihood = np.exp(stats.norm(model.decode(z)[None], model.noise_sd).logpdf(X[:, None])
+                        .sum(axis=-1))
+    expected = np.log(likelihood @ w)
+    posterior = ae.grid_posterior(model, X, np.linspace(-8, 8, 321))
+    np.testing.assert_allclose(posterior.log_marginal, expected, atol=1e-8)
+    total = np.exp(posterior.log_posterior).sum(axis=1) * posterior.cell_area
+    np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+
+
+def test_grid_posterior_rejects_bad_input():
+    model = tiny_vae()
+    with pytest.raises(ValueError, match="equally spaced"):
+        ae.grid_posterior(model, pixel_data(n=2), np.array([0.0, 1.0, 3.0]))
+    wide = ae.VariationalAutoencoder((4, 3), random_params("vae", (4, 3), 0) | {
+        "log_noise_sd": np.array(0.0)}, 1.0, np.empty(0), np.empty(0))
+    with pytest.raises(ValueError, match="needs a 2-D latent space, got 3-D"):
+        ae.grid_posterior(wide, pixel_data(n=2), np.linspace(-1, 1, 5))
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def test_sample_per_class_draws_n_distinct_points_from_every_class():
+    labels = np.repeat(np.arange(5), [3, 7, 4, 9, 5])
+    indices = ae.sample_per_class(labels, 3, rng=0)
+    assert len(set(indices.tolist())) == indices.size == 15
+    np.testing.assert_array_equal(np.bincount(labels[indices]), np.full(5, 3))
+    np.testing.assert_array_equal(labels[indices], np.repeat(np.arange(5), 3))
+
+
+@pytest.mark.parametrize(
+    ("labels", "n", "error", "match"),
+    [(np.array([0, 0, 1]), 2, ValueError, "class 1 has only 1 points"),
+     (np.array([0.5, 1.0]), 1, ValueError, "labels must be a 1-D array of integers"),
+     (np.array([0, 1]), 0, ValueError, "n_per_class must be a positive integer")],
+)
+def test_sample_per_class_rejects_bad_input(labels, n, error, match):
+    with pytest.raises(error, match=match):
+        ae.sample_per_class(labels, n, rng=0)
+
+
+def test_tile_images_places_every_image():
+    images = np.arange(5 * 6, dtype=float).reshape(5, 6) + 1
+    tiled = ae.tile_images(images, 3, image_shape=(2, 3), gap=1)
+    assert tiled.shape == (2 * 2 + 1, 3 * 3 + 2)
+    for i, image in enumerate(images):
+        row, column = divmod(i, 3)
+        block = tiled[row * 3 : row * 3 + 2, column * 4 : column * 4 + 3]
+        np.testing.assert_array_equal(block, image.reshape(2, 3))
+    assert np.all(tiled[2, :] == 0) and np.all(tiled[3:, 8:] == 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"gap": -1}, "gap must be a non-negative integer"),
+     ({"image_shape": (3, 3)}, "images must have 9 columns")],
+)
+def test_tile_images_rejects_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ae.tile_images(np.zeros((2, 4)), 2, **{"image_shape": (2, 2), **kwargs})
