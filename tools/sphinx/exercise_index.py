@@ -7,8 +7,9 @@ A page says where the index goes::
     ```
 
 ``:by: chapter`` (the default) renders one table with a row per exercise in book order:
-the chapter (linked), the label (linked to the exercise), the title, the difficulty, the
-kind and the topics, with a line counting exercises by difficulty and kind.
+the chapter (linked), the label (linked to the exercise), the title, the difficulty
+(★☆☆, ★★☆ or ★★★), the kind and the topics, with a line counting exercises by difficulty
+and kind.
 ``:by: topic`` renders one row per topic with the exercises that practise it in three
 columns, one per difficulty, so an instructor can assign by topic and level.
 
@@ -45,6 +46,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from docutils import nodes
@@ -383,7 +385,7 @@ def by_chapter(records: list[ExerciseRecord], refdoc: str) -> list[nodes.Node]:
             row += [
                 _entry(_exercise_link(record, refdoc)),
                 _entry(*(node.deepcopy() for node in record.title)),
-                _entry(_difficulty(record.difficulty)),
+                _entry(record.difficulty),
                 _entry(record.kind),
                 _entry(", ".join(record.topics)),
             ]
@@ -439,6 +441,18 @@ class RenderExerciseIndex(SphinxPostTransform):
             placeholder.replace_self(container)
 
 
+#: Labels are short; keep each on one line in the narrow table columns.
+_CSS = "table.exercise-index .std-ref { white-space: nowrap; }\n"
+_CSS_FILE = "exercise-index.css"
+
+
+def _write_css(app: Sphinx, exception: Exception | None) -> None:
+    if exception is None and app.builder.format == "html":
+        static = Path(app.outdir, "_static")
+        static.mkdir(parents=True, exist_ok=True)
+        (static / _CSS_FILE).write_text(_CSS)
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_exercise")
     app.add_node(exercise_index_node)
@@ -448,6 +462,8 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-merge-info", _merge)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-updated", _collect_and_check)
+    app.connect("build-finished", _write_css)
+    app.add_css_file(_CSS_FILE)
     return {
         "version": "1.0",
         "env_version": 1,
