@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -130,16 +131,25 @@ def run(chapter: Path, *, compiledir: Path | None = None, timeout: int = 600) ->
 
 
 def sphinx_check(chapter: Path, also: list[Path] = ()) -> int:
-    """Build the chapter (and ``also``) alone, with every gate, in ``_build/partial/<name>``."""
+    """Build the chapter (and ``also``) alone, with every gate, in ``_build/partial/<name>``.
+
+    The partial book has its own ``book/`` folder holding links to just these chapters, the
+    references, and a one-line preface (the real preface links every chapter).
+    """
     chapter = chapter.resolve()
     root = REPO / "_build" / "partial" / chapter.stem
-    root.mkdir(parents=True, exist_ok=True)
-    for name in ("_config.yml", "book", "notebooks", "tools"):
+    if root.exists():
+        shutil.rmtree(root / "book", ignore_errors=True)
+    (root / "book").mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "notebooks", "tools", "src"):
         link = root / name
         if not link.exists():
             link.symlink_to(REPO / name)
-    toc = root / "_toc.yml"
     pages = sorted({chapter.stem, *(Path(p).stem for p in also)})
+    for name in [*(f"{page}.md" for page in pages), "references.md", "references.bib"]:
+        (root / "book" / name).symlink_to(REPO / "book" / name)
+    (root / "book" / "intro.md").write_text("# Partial build\n\nThe chapters below, alone.\n")
+    toc = root / "_toc.yml"
     toc.write_text(
         "format: jb-book\nroot: book/intro\nchapters:\n"
         + "".join(f"  - file: book/{page}\n" for page in pages)
