@@ -26,7 +26,6 @@ from build_book import build_environment
 from conftest import REPO, toc_chapters
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 TEMPLATE = REPO / "tools" / "templates" / "chapter.md"
 CHAPTERS = [*toc_chapters(), TEMPLATE]
@@ -376,29 +375,69 @@ def test_every_exercise_is_there_with_an_answer_cell_and_its_check(md, edition):
     assert sum("check" in cell_tags(c) for c in cells) == len(chapter.exercises)
 
 
-def _before_first_exercise(path: Path) -> nbformat.NotebookNode:
+def _errors(cell) -> list[str]:
+    return [f"{out.ename}: {out.evalue}" for out in cell.get("outputs", [])
+            if out.output_type == "error"]
+
+
+def run_as_a_student(path: Path, tmp_path: Path, monkeypatch) -> tuple[nbformat.NotebookNode, int]:
+    """Run a student notebook top to bottom, answering nothing, where it was unpacked.
+
+    Returns the executed notebook (errors recorded, not raised) and the index of its first
+    exercise cell.
+    """
     nb = nbformat.read(path, as_version=4)
     first = next(i for i, c in enumerate(nb.cells)
                  if c.cell_type == "markdown" and "{exercise}" in c.source)
-    nb.cells = nb.cells[:first]
-    return nb
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("md", CHAPTERS, ids=chapter_id)
-def test_every_cell_before_the_first_exercise_runs(md, edition, tmp_path, monkeypatch):
-    """A student opens the notebook where it was unpacked and runs it from the top."""
-    nb = _before_first_exercise(edition[md])
     environment = build_environment(tmp_path)  # the build's quiet python3 kernelspec
     environment.pop("BAYESBOOK_BUILD")          # ... but a student's session, not the build
     for key, value in environment.items():
         monkeypatch.setenv(key, value)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(edition[md].parent)}})
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        pytest.fail(f"{edition[md].name}: a cell before the first exercise fails:\n{error}")
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb, first
+
+
+def free_ticks(nb: nbformat.NotebookNode) -> list[str]:
+    """The labels of check cells that ran without an error."""
+    ticks = []
+    for cell in nb.cells:
+        if "check" in cell_tags(cell) and not _errors(cell):
+            label = re.search(r'check_\w+\(\s*"([^"]+)"', cell.source)
+            ticks.append(label.group(1) if label else cell.source[:60])
+    return ticks
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("md", CHAPTERS, ids=chapter_id)
+def test_the_student_notebook_runs_and_no_check_passes_without_an_answer(
+        md, edition, tmp_path, monkeypatch):
+    """Every cell before the first exercise runs. Every check cell then fails: a check that
+    passes with an empty answer cell hands out a free tick (say, when the answer's variable
+    name is already used by the chapter's own code)."""
+    nb, first = run_as_a_student(edition[md], tmp_path, monkeypatch)
+    failing = [f"cell {i}: {e}" for i, c in enumerate(nb.cells[:first]) for e in _errors(c)]
+    assert not failing, f"{edition[md].name}: cells before the first exercise fail: {failing}"
+    ticks = free_ticks(nb)
+    assert not ticks, f"{edition[md].name}: these checks pass with an empty answer cell: {ticks}"
+
+
+@pytest.mark.slow
+def test_a_check_that_passes_without_an_answer_is_caught(tmp_path, monkeypatch):
+    md = chapter_file(tmp_path, """
+```{code-cell} ipython3
+import sys
+from bayesbook.checks import check_close
+
+answer = 1.0
+```
+
+""" + EXERCISE + "\n````{solution-start} toy-ex1\n````\n\n````{solution-end}\n````\n" + CHECK)
+    out = tmp_path / "student"
+    student_edition.write_edition([md], out)
+    nb, _ = run_as_a_student(out / "toy.ipynb", tmp_path, monkeypatch)
+    assert free_ticks(nb) == ["toy-ex1"]
 
 
 # ---------------------------------------------------------------- the folder and the zip
