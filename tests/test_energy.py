@@ -173,6 +173,7 @@ def test_exact_samples_have_the_model_frequencies() -> None:
         ([0.0, 1.0], [[0.0, 1.0], [0.5, 0.0]], "symmetric"),
         ([0.0, 1.0], [[1.0, 0.0], [0.0, 0.0]], "zero on the diagonal"),
         ([0.0, np.inf], np.zeros((2, 2)), "finite"),
+        ([0.0, 1.0], [0.0, 0.0], "couplings must be 2-dimensional"),
     ],
 )
 def test_ising_model_rejects_bad_parameters(biases, couplings, message) -> None:

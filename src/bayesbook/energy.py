@@ -287,8 +287,9 @@ def fit_exact(
     data : array-like, shape (N, M)
         Observed states with entries ±1.
     learning_rate : float
-        Step size; the log-likelihood is concave, and steps below 2 / (largest eigenvalue of
-        the covariance of the sufficient statistics) make it increase.
+        Step size. The log-likelihood is concave with Hessian minus the covariance of the
+        sufficient statistics (x_i and x_i x_j); a step below 2 / L, with L the largest
+        eigenvalue of that covariance along the path, makes it increase at every step.
     max_steps : int
         Largest number of steps.
     tol : float
