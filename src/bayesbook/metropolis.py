@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import arviz as az
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -28,6 +28,9 @@ from bayesbook._validation import (
     check_positive,
     check_probability_vector,
 )
+
+if TYPE_CHECKING:
+    import arviz as az
 
 #: ``log_prob(x)`` maps states of shape ``(..., dim)`` to log densities of shape ``(...)``.
 LogProb = Callable[[NDArray[np.float64]], ArrayLike]
@@ -119,6 +122,8 @@ class Chains:
             A ``posterior`` group with dimensions ``(chain, draw, ...)`` and a
             ``sample_stats`` group with the log density ``lp`` and ``accepted``.
         """
+        import arviz as az  # imported here: it is slow to import and only needed here
+
         if names is None:
             posterior = {"x": self.samples}
         else:
