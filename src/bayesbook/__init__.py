@@ -3,7 +3,8 @@
 One module per idea, named after the chapter that teaches it:
 
 ``bayes``         discrete Bayes' rule, grid and conjugate posteriors (chapter 1)
-``mle``           numerical maximum likelihood, energy-based models (chapter 2)
+``mle``           numerical maximum likelihood with standard errors (chapter 2)
+``energy``        fully visible Boltzmann machines: exact log Z, moments, gradient (chapter 2)
 ``markov``        Markov chains in the column convention ``W[i, j] = P(j -> i)`` (chapter 3)
 ``metropolis``    random-walk Metropolis and Metropolis–Hastings (chapter 4)
 ``gibbs``         Gibbs sampling (chapter 5)
