@@ -281,11 +281,11 @@ Do the exercises in order; run the chapter's cells from the top first.
 
 The notebooks import the book's library `bayesbook`:
 
-- on Colab, the first cell of each notebook installs it;
-- on the course JupyterHub or Binder it is already installed;
-- on your own machine: `pip install "bayesbook @ git+{url}"`
-  plus `jupyterlab` and `watermark` (the exact versions are in the repository's
-  `requirements.lock`).
+- on Colab, upload a notebook (File > Upload notebook): its first cell installs `bayesbook`;
+- on your course's JupyterHub `bayesbook` is already installed: upload the notebooks, or
+  follow the link your instructor gives you;
+- on your own machine: `pip install "bayesbook @ git+{url}" jupyterlab watermark`
+  (the exact versions the book was tested with are in the repository's `requirements.lock`).
 """
 
 
