@@ -99,6 +99,26 @@ def test_proposal_covariance_matched_to_the_target_samples_it_correctly():
     assert abs(np.corrcoef(final.T)[0, 1] - rho) < 5 * (1 - rho**2) / np.sqrt(2000)
 
 
+def test_the_proposal_has_the_documented_covariance():
+    # On a flat target every proposal is accepted, so the increments are the proposal's
+    # noise: N(0, diag(step) C diag(step)). Each entry of the sample covariance of n
+    # Gaussian increments has standard error at most sqrt(2 / n) times the largest
+    # variance; allow 5 of them.
+    cov = np.array([[1.0, 0.8], [0.8, 2.0]])
+    step = np.array([0.5, 2.0])
+    chains = metropolis(lambda x: np.zeros(x.shape[:-1]), np.zeros((100, 2)), 500, step, rng=7,
+                        proposal_cov=cov)
+    assert np.all(chains.accepted)
+    increments = np.diff(chains.samples, axis=1).reshape(-1, 2)
+    expected = step[:, np.newaxis] * cov * step[np.newaxis, :]
+    n = increments.shape[0]
+    tolerance = 5 * np.sqrt(2 / n) * expected.max()
+    np.testing.assert_allclose(np.cov(increments.T), expected, atol=tolerance)
+    plain = metropolis(lambda x: np.zeros(x.shape[:-1]), np.zeros((100, 2)), 500, step, rng=7)
+    np.testing.assert_allclose(np.cov(np.diff(plain.samples, axis=1).reshape(-1, 2).T),
+                               np.diag(step**2), atol=tolerance)
+
+
 def test_per_coordinate_step_sizes_sample_a_badly_scaled_gaussian():
     rng = np.random.default_rng(14)
     sds = np.array([10.0, 0.1])
@@ -210,6 +230,15 @@ def test_shapes_for_one_and_several_chains():
     # A step that was rejected repeats the previous state; an accepted one moves.
     moved = np.any(np.diff(many.samples, axis=1) != 0, axis=-1)
     np.testing.assert_array_equal(moved, many.accepted[:, 1:])
+
+
+def test_starting_points_are_not_modified():
+    x0 = np.zeros((3, 2))
+    metropolis(gaussian_log_prob(np.zeros(2), np.eye(2)), x0, 20, 1.0, rng=4)
+    np.testing.assert_array_equal(x0, 0.0)
+    x0_one = np.zeros(2)
+    metropolis(gaussian_log_prob(np.zeros(2), np.eye(2)), x0_one, 20, 1.0, rng=4)
+    np.testing.assert_array_equal(x0_one, 0.0)
 
 
 def test_integer_seed_is_reproducible_and_chains_differ():

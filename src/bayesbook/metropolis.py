@@ -259,10 +259,8 @@ def metropolis_hastings(
             log_ratio -= _log_q_at(log_proposal_density, proposal, current)
         # Accept when u < ratio for u ~ Uniform(0, 1); -log(u) is a standard exponential.
         accept = -rng.standard_exponential(n_chains) < log_ratio
-        np.copyto(current, proposal, where=accept[:, np.newaxis])
-        np.copyto(current_lp, proposal_lp, where=accept)
-        samples[t] = current
-        log_probs[t] = current_lp
+        current = samples[t] = np.where(accept[:, np.newaxis], proposal, current)
+        current_lp = log_probs[t] = np.where(accept, proposal_lp, current_lp)
         accepted[t] = accept
     return Chains(
         samples=samples.transpose(1, 0, 2),
@@ -325,7 +323,10 @@ def metropolis(
     if proposal_cov is None:
 
         def propose(x: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:
-            return x + step * rng.standard_normal(x.shape)
+            z = rng.standard_normal(x.shape)
+            z *= step
+            z += x
+            return z
 
     else:
         cov = check_covariance(proposal_cov, "proposal_cov")
