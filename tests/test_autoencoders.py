@@ -115,6 +115,15 @@ def test_pca_rejects_bad_input(X, n_components, error, match):
         ae.pca(X, n_components)
 
 
+def test_pca_truncate_equals_a_fit_with_fewer_components():
+    X = sheet_data()
+    truncated, direct = ae.pca(X, 3).truncate(2), ae.pca(X, 2)
+    np.testing.assert_allclose(truncated.components, direct.components, atol=1e-12)
+    np.testing.assert_allclose(truncated.explained_variance, direct.explained_variance)
+    with pytest.raises(ValueError, match="n_components must be at most 2"):
+        direct.truncate(3)
+
+
 def test_pca_encode_and_decode_check_shapes():
     result = ae.pca(sheet_data(), 2)
     with pytest.raises(ValueError, match="X must have 3 columns"):
@@ -450,6 +459,57 @@ def test_grid_posterior_matches_gauss_hermite_quadrature():
     np.testing.assert_allclose(posterior.log_marginal, expected, atol=1e-8)
     total = np.exp(posterior.log_posterior).sum(axis=1) * posterior.cell_area
     np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+
+
+def test_elbo_by_quadrature_matches_grid_integration_and_monte_carlo():
+    model = tiny_vae()
+    X = pixel_data(n=3)
+    mean = np.array([[0.3, -0.2], [1.0, 0.5], [-0.7, 0.1]])
+    sd = np.array([[0.5, 0.8], [0.3, 0.4], [1.0, 0.6]])
+    expected, kl = ae.elbo_by_quadrature(model, X, mean, sd)
+    np.testing.assert_allclose(kl, ae.kl_standard_normal(mean, 2 * np.log(sd)), rtol=1e-12)
+    # E_q[log p(x|z)] by the midpoint rule on a fine grid (a different quadrature).
+    grid = np.linspace(-7, 7, 561)
+    z = np.stack(np.meshgrid(grid, grid, indexing="xy"), axis=-1).reshape(-1, 2)
+    log_lik = stats.norm(model.decode(z)[None], model.noise_sd).logpdf(X[:, None]).sum(axis=-1)
+    q = stats.norm(mean[:, None], sd[:, None]).pdf(z).prod(axis=-1) * (grid[1] - grid[0]) ** 2
+    np.testing.assert_allclose(expected, np.sum(q * log_lik, axis=1), rtol=1e-8)
+    # And the ELBO never exceeds log p(x).
+    log_px = ae.grid_posterior(model, X, np.linspace(-8, 8, 321)).log_marginal
+    assert np.all(expected - kl <= log_px)
+
+
+def test_optimal_gaussian_improves_on_the_encoder_and_is_a_maximum():
+    model = tiny_vae()
+    x = pixel_data(n=1)[0]
+    mean, sd = model.encode_distribution(x[None, :])
+    start_elbo = np.subtract(*ae.elbo_by_quadrature(model, x[None, :], mean, sd))[0]
+    best = ae.optimal_gaussian(model, x, mean[0], sd[0])
+    log_px = ae.grid_posterior(model, x[None, :], np.linspace(-8, 8, 321)).log_marginal[0]
+    assert start_elbo <= best.elbo <= log_px
+    expected, kl = ae.elbo_by_quadrature(model, x[None, :], best.mean[None], best.sd[None])
+    np.testing.assert_allclose(best.elbo, expected[0] - kl[0], rtol=1e-12)
+    # No small step in any coordinate increases the ELBO.
+    for i in range(4):
+        for step in (-1e-3, 1e-3):
+            theta = np.concatenate([best.mean, np.log(best.sd)])
+            theta[i] += step
+            e, k = ae.elbo_by_quadrature(model, x[None, :], theta[None, :2],
+                                         np.exp(theta[None, 2:]))
+            assert e[0] - k[0] <= best.elbo + 1e-9
+
+
+def test_elbo_by_quadrature_and_optimal_gaussian_reject_bad_input():
+    model = tiny_vae()
+    X = pixel_data(n=2)
+    with pytest.raises(ValueError, match="one row per row of X"):
+        ae.elbo_by_quadrature(model, X, np.zeros((3, 2)), np.ones((3, 2)))
+    with pytest.raises(ValueError, match="sd must be positive"):
+        ae.elbo_by_quadrature(model, X, np.zeros((2, 2)), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="start_sd must be positive"):
+        ae.optimal_gaussian(model, X[0], np.zeros(2), -np.ones(2))
+    with pytest.raises(ValueError, match="start_mean must have 2 columns"):
+        ae.optimal_gaussian(model, X[0], np.zeros(3), np.ones(2))
 
 
 def test_grid_posterior_rejects_bad_input():

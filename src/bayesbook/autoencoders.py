@@ -26,6 +26,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import minimize
 from scipy.special import expit, logsumexp
 
 from bayesbook._validation import as_float_array, as_rng, check_positive
@@ -35,16 +36,19 @@ Params = dict[str, NDArray[np.float64]]
 __all__ = [
     "PCA",
     "Autoencoder",
+    "GaussianApproximation",
     "GridPosterior",
     "LinearAutoencoder",
     "VariationalAutoencoder",
     "corrupt",
+    "elbo_by_quadrature",
     "fit_autoencoder",
     "fit_linear_autoencoder",
     "fit_vae",
     "grid_posterior",
     "kl_standard_normal",
     "linear_autoencoder_loss",
+    "optimal_gaussian",
     "pca",
     "sample_per_class",
     "tile_images",
@@ -120,6 +124,16 @@ class PCA:
         """Return the reconstructions (N, D) of codes Z (N, n_components)."""
         Z = _data_matrix(Z, "Z", self.components.shape[0])
         return Z @ self.components + self.mean
+
+    def truncate(self, n_components: int) -> PCA:
+        """Return the PCA with only the first ``n_components`` axes (no new SVD needed)."""
+        n_components = check_positive(n_components, "n_components", integer=True)
+        if n_components > self.components.shape[0]:
+            raise ValueError(
+                f"n_components must be at most {self.components.shape[0]}, got {n_components}"
+            )
+        return PCA(self.components[:n_components], self.mean,
+                   self.explained_variance[:n_components], self.total_variance)
 
 
 def pca(X: ArrayLike, n_components: int) -> PCA:
@@ -922,6 +936,126 @@ def grid_posterior(vae: VariationalAutoencoder, X: ArrayLike, grid: ArrayLike) -
     cell_area = float(steps[0] ** 2)
     log_marginal = logsumexp(log_joint, axis=1) + np.log(cell_area)
     return GridPosterior(points, cell_area, log_joint, log_marginal)
+
+
+def _log_likelihood(vae: VariationalAutoencoder, X, pixel_means):
+    """log p(x|z) summed over pixels, for decoder means of matching (broadcastable) shape."""
+    log_sd = float(vae.params["log_noise_sd"])
+    return np.sum(
+        -0.5 * ((X - pixel_means) / np.exp(log_sd)) ** 2 - log_sd - 0.5 * np.log(2 * np.pi),
+        axis=-1,
+    )
+
+
+def elbo_by_quadrature(
+    vae: VariationalAutoencoder,
+    X: ArrayLike,
+    mean: ArrayLike,
+    sd: ArrayLike,
+    *,
+    n_nodes: int = 20,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Return E_q[log p(x|z)] (N,) and KL(q || p(z)) (N,) for diagonal Gaussians q, without noise.
+
+    The expectation uses a Gauss–Hermite product rule with ``n_nodes`` nodes per latent
+    axis (``n_nodes ** k`` decoder evaluations per data point), the KL its closed form.
+    The ELBO of each data point is the first minus the second.
+
+    Parameters
+    ----------
+    vae : VariationalAutoencoder
+        The model supplying p(z) and p(x|z).
+    X : array-like, shape (N, D)
+        Data points.
+    mean, sd : array-like, shape (N, k)
+        Means and standard deviations (> 0) of q(z|x) for each data point.
+    n_nodes : int
+        Quadrature nodes per latent axis.
+    """
+    X = _data_matrix(X, "X", vae.layer_sizes[0])
+    n_code = vae.layer_sizes[-1]
+    mean = _data_matrix(mean, "mean", n_code)
+    sd = _data_matrix(sd, "sd", n_code)
+    if mean.shape[0] != X.shape[0] or sd.shape != mean.shape:
+        raise ValueError(
+            f"mean and sd must have shape ({X.shape[0]}, {n_code}), one row per row of X; "
+            f"got {mean.shape} and {sd.shape}"
+        )
+    if np.any(sd <= 0):
+        raise ValueError("sd must be positive")
+    n_nodes = check_positive(n_nodes, "n_nodes", integer=True)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(n_nodes)  # weight exp(-t^2 / 2)
+    axes = np.meshgrid(*[nodes] * n_code, indexing="ij")
+    standard_points = np.stack(axes, axis=-1).reshape(-1, n_code)  # (M, k)
+    point_weights = np.prod(
+        np.stack(np.meshgrid(*[weights / np.sqrt(2 * np.pi)] * n_code, indexing="ij"), axis=-1)
+        .reshape(-1, n_code),
+        axis=1,
+    )
+    z = mean[:, None, :] + sd[:, None, :] * standard_points  # (N, M, k)
+    pixel_means = vae.decode(z.reshape(-1, n_code)).reshape(X.shape[0], -1, X.shape[1])
+    expected = _log_likelihood(vae, X[:, None, :], pixel_means) @ point_weights
+    return expected, kl_standard_normal(mean, 2.0 * np.log(sd))
+
+
+@dataclass(frozen=True)
+class GaussianApproximation:
+    """The diagonal Gaussian q(z|x) = N(mean, diag(sd^2)) with the largest ELBO for one x.
+
+    Attributes
+    ----------
+    mean, sd : ndarray, shape (k,)
+    elbo : float
+        Its ELBO, in nats (by ``elbo_by_quadrature``).
+    """
+
+    mean: NDArray[np.float64]
+    sd: NDArray[np.float64]
+    elbo: float
+
+
+def optimal_gaussian(
+    vae: VariationalAutoencoder,
+    x: ArrayLike,
+    start_mean: ArrayLike,
+    start_sd: ArrayLike,
+    *,
+    n_nodes: int = 20,
+) -> GaussianApproximation:
+    """Return the diagonal Gaussian maximising the ELBO of one data point: VI without amortization.
+
+    The ELBO (by ``elbo_by_quadrature``) is maximised over the mean and the log standard
+    deviation by the Nelder–Mead method, from ``start_mean`` and ``start_sd`` (shape (k,));
+    for a posterior with several modes the answer depends on the start.
+
+    Parameters
+    ----------
+    vae : VariationalAutoencoder
+    x : array-like, shape (D,)
+        One data point.
+    start_mean, start_sd : array-like, shape (k,)
+        Where the optimisation starts (e.g. the encoder's q, or the exact posterior's moments).
+    n_nodes : int
+        Quadrature nodes per latent axis.
+    """
+    n_code = vae.layer_sizes[-1]
+    x = as_float_array(x, "x", ndim=1)[None, :]
+    start_mean = _data_matrix(np.atleast_2d(start_mean), "start_mean", n_code)[0]
+    start_sd = _data_matrix(np.atleast_2d(start_sd), "start_sd", n_code)[0]
+    if np.any(start_sd <= 0):
+        raise ValueError("start_sd must be positive")
+
+    def negative_elbo(theta: NDArray[np.float64]) -> float:
+        expected, kl = elbo_by_quadrature(
+            vae, x, theta[None, :n_code], np.exp(theta[None, n_code:]), n_nodes=n_nodes
+        )
+        return float(kl[0] - expected[0])
+
+    result = minimize(
+        negative_elbo, np.concatenate([start_mean, np.log(start_sd)]), method="Nelder-Mead",
+        options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000 * n_code},
+    )
+    return GaussianApproximation(result.x[:n_code], np.exp(result.x[n_code:]), -float(result.fun))
 
 
 # --------------------------------------------------------------------------------------
