@@ -1,5 +1,7 @@
 """The book's own Sphinx extension (loaded through ``_config.yml`` ``local_extensions``).
 
+Styles: ``static/bayesbook.css`` (glued numbers in running prose are set as plain text).
+
 Launch buttons: sphinx-book-theme builds Binder, Colab and JupyterHub links to a page's
 *source*, ``book/<chapter>.md``. Colab cannot open MyST markdown, and a class should get the
 same notebook everywhere, so every launch link is retargeted to the paired, output-free
@@ -47,7 +49,16 @@ def _retarget_launch_buttons(
             button["url"] = new_url
 
 
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _add_static_path(app: Sphinx, config: Any) -> None:
+    config.html_static_path.append(str(STATIC))
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", _add_static_path)
+    app.add_css_file("bayesbook.css")
     # sphinx-book-theme adds the launch buttons at priority 501; run after it.
     app.connect("html-page-context", _retarget_launch_buttons, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
