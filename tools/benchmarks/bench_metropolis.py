@@ -25,7 +25,7 @@ GOAL_CHAINS = 1000
 GOAL_RATIO = 100.0
 REPEATS = 5
 #: Proposals per timed run, for each number of chains (the baseline runs one chain).
-PROPOSALS = 200_000
+PROPOSALS = 100_000
 
 
 def target() -> tuple[np.ndarray, np.ndarray]:
@@ -107,6 +107,11 @@ def main() -> int:
         f"chains at once, runs at {floor_rate:,.0f} proposals / s "
         f"({floor_rate / baseline_rate:.0f}× the baseline): the ceiling for any NumPy "
         "Gaussian random walk on this machine."
+    )
+    print(
+        "\nWith one chain the library is slower than the loop: each step makes a dozen NumPy "
+        "calls (validation, vectorised bookkeeping) on arrays of ten numbers, where the "
+        "per-call cost dominates. With many chains the same calls serve every chain at once."
     )
     ratio = rows[-1][3]
     verdict = "met" if ratio >= GOAL_RATIO else "NOT met"
