@@ -259,6 +259,7 @@ def metropolis_hastings(
             log_ratio -= _log_q_at(log_proposal_density, proposal, current)
         # Accept when u < ratio for u ~ Uniform(0, 1); -log(u) is a standard exponential.
         accept = -rng.standard_exponential(n_chains) < log_ratio
+        # Accepted chains move to their proposal, the others stay; record the new states.
         current = samples[t] = np.where(accept[:, np.newaxis], proposal, current)
         current_lp = log_probs[t] = np.where(accept, proposal_lp, current_lp)
         accepted[t] = accept
