@@ -56,8 +56,9 @@ def test_check_positive():
         v.check_positive(0, "step_size")
     with pytest.raises(ValueError, match="must be a positive finite number, got inf"):
         v.check_positive(np.inf, "step_size")
-    with pytest.raises(TypeError, match="step_size must be a positive number"):
-        v.check_positive([1.0], "step_size")
+    for bad in ([1.0], "big", None):
+        with pytest.raises(TypeError, match="step_size must be a positive number"):
+            v.check_positive(bad, "step_size")
     with pytest.raises(ValueError, match="n must be a positive integer, got -2"):
         v.check_positive(-2, "n", integer=True)
     with pytest.raises(TypeError, match="n must be a positive integer, got 2.0"):

@@ -66,7 +66,7 @@ def check_positive(value: Any, name: str, *, integer: bool = False) -> Any:
         if value <= 0:
             raise ValueError(f"{name} must be a positive integer, got {value}")
         return int(value)
-    if isinstance(value, bool) or not np.isscalar(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name} must be a positive number, got {value!r}")
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive finite number, got {value}")
