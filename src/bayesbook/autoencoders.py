@@ -402,7 +402,6 @@ class _Trainer:
     """
 
     def __init__(self, kind: str, layer_sizes: tuple[int, ...]) -> None:
-        self.kind = kind
         self.n_layers = len(layer_sizes) - 1
         self.shared = {
             name: pytensor.shared(np.zeros(shape), name=name)
