@@ -85,10 +85,14 @@ def fastest(run) -> float:
 
 
 def seven_point_answer(seed: int) -> tuple[float, float, int]:
-    """Chapter 7's black-box VI runs; returns P(z₁ = z₂) of the best run, its ELBO, runs."""
-    rng = np.random.default_rng(seed)
+    """Chapter 7's black-box VI runs; returns P(z₁ = z₂) of the best run, its ELBO, runs.
+
+    The runs use the chapter's stream (the first child spawned from its generator), so the
+    answer is the chapter's.
+    """
+    rng = np.random.default_rng(seed).spawn(1)[0]
     model = vi.MixtureLogJoint(SEVEN_POINT_DATA, 3)
-    best_elbo, best_fit = -math.inf, None
+    best_elbo, best_probability = -math.inf, math.nan
     for _ in range(BBVI_STARTS):
         start = np.concatenate([
             rng.choice(SEVEN_POINT_DATA, 3, replace=False), np.full(3, math.log(0.5)), np.zeros(3)
@@ -96,10 +100,10 @@ def seven_point_answer(seed: int) -> tuple[float, float, int]:
         fit = vi.bbvi(model, start, rng=rng, n_steps=BBVI_STEPS, n_samples=BBVI_SAMPLES,
                       learning_rate=BBVI_LEARNING_RATE)
         elbo, _ = fit.elbo_estimate(model, n_draws=20_000, rng=rng)
+        probability = vi.coclustering_probabilities(model, fit.sample(4000, rng=rng))[0, 1]
         if elbo > best_elbo:
-            best_elbo, best_fit = elbo, fit
-    probability = vi.coclustering_probabilities(model, best_fit.sample(4000, rng=rng))[0, 1]
-    return float(probability), best_elbo, BBVI_STARTS
+            best_elbo, best_probability = elbo, float(probability)
+    return best_probability, best_elbo, BBVI_STARTS
 
 
 def main() -> int:
@@ -132,7 +136,7 @@ def main() -> int:
           f"Measured {ratio:.0f}×: {verdict}.\n")
 
     start = time.perf_counter()
-    probability, elbo, n_starts = seven_point_answer(seed=7)
+    probability, elbo, n_starts = seven_point_answer(seed=20260707)
     seconds = time.perf_counter() - start
     verdict = "met" if seconds <= BBVI_GOAL_SECONDS else "NOT met"
     print(f"Black-box VI on the seven-point model: {n_starts} starts × {BBVI_STEPS} steps × "
