@@ -188,6 +188,19 @@ def test_inclusive_fit_matches_the_mixture_moments_and_the_numerical_optimum():
         assert quad_kl_p_q(fit.mean + d_mean, fit.sd * np.exp(d_log_sd)) > fit.kl
 
 
+def test_inclusive_fit_of_a_density_with_zero_regions():
+    # The uniform density on [-1, 2] inside wider bounds, log p = -inf outside its support
+    # (the support's ends fall on quadrature panel edges, so the rule stays exact). The
+    # moment-matched Gaussian has mean 1/2 and variance 3²/12, and
+    # KL(p ‖ q) = E_p[log p] - E_p[log q] = -log 3 + ½ log(2πe σ²).
+    fit = vi.fit_gaussian_inclusive(
+        lambda t: np.where((t >= -1) & (t <= 2), 0.0, -np.inf), bounds=(-4.0, 4.0)
+    )
+    assert fit.mean == pytest.approx(0.5, rel=1e-10)
+    assert fit.sd == pytest.approx(3 / np.sqrt(12), rel=1e-10)
+    assert fit.kl == pytest.approx(-np.log(3) + 0.5 * np.log(2 * np.pi * np.e * 0.75), rel=1e-10)
+
+
 def test_fits_reject_bad_input():
     with pytest.raises(TypeError, match="log_density must be a function"):
         vi.fit_gaussian_inclusive(3.0, bounds=BOUNDS)
@@ -199,6 +212,10 @@ def test_fits_reject_bad_input():
         vi.fit_gaussian_inclusive(lambda t: np.zeros(3), bounds=BOUNDS)
     with pytest.raises(ValueError, match="log_density returned NaN"):
         vi.fit_gaussian_inclusive(lambda t: np.full(t.shape, np.nan), bounds=BOUNDS)
+    with pytest.raises(ValueError, match="log_density is -inf everywhere inside bounds"):
+        vi.fit_gaussian_inclusive(lambda t: np.full(t.shape, -np.inf), bounds=BOUNDS)
+    with pytest.raises(ValueError, match="mean must be 0-dimensional"):
+        vi.exclusive_kl(mixture_log_density, [0.0, 1.0], 1.0)
     with pytest.raises(ValueError, match="init_sd must be a positive finite number"):
         vi.fit_gaussian_exclusive(mixture_log_density, bounds=BOUNDS, init_mean=0.0, init_sd=0.0)
     with pytest.raises(ValueError, match="sd must be a positive finite number"):

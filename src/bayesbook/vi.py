@@ -154,6 +154,10 @@ def _normalised_log_density(
         )
     if np.any(np.isnan(values)) or np.any(values == np.inf):
         raise ValueError("log_density returned NaN or +inf inside bounds")
+    if np.all(values == -np.inf):
+        raise ValueError(
+            "log_density is -inf everywhere inside bounds: the target has no mass there"
+        )
     log_norm = float(special.logsumexp(values, b=weights))
     return (lambda t: np.asarray(log_density(t), dtype=float) - log_norm), points, weights
 
@@ -176,6 +180,7 @@ def exclusive_kl(log_density: Callable[[NDArray], NDArray], mean: float, sd: flo
     float
         The divergence in nats.
     """
+    mean = float(as_float_array(mean, "mean", ndim=0))
     sd = check_positive(sd, "sd")
     points, weights = _legendre_rule(mean - 12.0 * sd, mean + 12.0 * sd, n_panels=96)
     log_q = -0.5 * ((points - mean) / sd) ** 2 - np.log(sd) - 0.5 * _LOG_2PI
@@ -210,6 +215,11 @@ def fit_gaussian_exclusive(
     -------
     GaussianFit
         With ``direction="exclusive"``.
+
+    Raises
+    ------
+    RuntimeError
+        If Nelder–Mead stops before meeting its tolerances.
     """
     log_p, _, _ = _normalised_log_density(log_density, bounds)
     init_mean = float(as_float_array(init_mean, "init_mean", ndim=0))
@@ -259,7 +269,7 @@ def fit_gaussian_inclusive(
     mean = float(density_weights @ points)
     sd = float(np.sqrt(density_weights @ (points - mean) ** 2))
     # KL(p ‖ q) = E_p[log p] − E_p[log q]; with q moment-matched, E_p[log q] = −½ log(2πe sd²).
-    neg_entropy_p = float(density_weights @ log_values)
+    neg_entropy_p = float(density_weights @ np.where(density_weights > 0, log_values, 0.0))
     kl = neg_entropy_p + 0.5 * (_LOG_2PI + 1.0) + np.log(sd)
     return GaussianFit(mean=float(mean), sd=sd, kl=float(kl), direction="inclusive")
 
@@ -585,8 +595,8 @@ def bbvi(
     rng: np.random.Generator | int,
     init_sd: float = 0.1,
     n_steps: int = 3000,
-    n_samples: int = 32,
-    learning_rate: float = 0.05,
+    n_samples: int = 16,
+    learning_rate: float = 0.1,
     control_variate: bool = True,
 ) -> BBVIResult:
     """Return a mean-field Gaussian q fitted by black-box VI (score-function gradients, Adam).
