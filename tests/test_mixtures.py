@@ -278,10 +278,10 @@ def test_coclustering_averages_resp_times_resp_transposed():
     rng = np.random.default_rng(4)
     resp = random_resp(rng, (50, 6, 3))
     expected = np.mean([r @ r.T for r in resp], axis=0)  # brute force, one draw at a time
+    np.fill_diagonal(expected, 1.0)  # P(z_i = z_i) = 1
     got = mx.coclustering(resp)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     np.testing.assert_allclose(got, got.T, rtol=1e-14)
-    np.testing.assert_allclose(np.diag(got), np.mean(np.sum(resp**2, axis=-1), axis=0))
     # Chains and draws kept apart give the same matrix.
     np.testing.assert_allclose(mx.coclustering(resp.reshape(5, 10, 6, 3)), expected, rtol=1e-12)
 
@@ -325,6 +325,8 @@ def test_coclustering_rejects_bad_input():
         mx.coclustering_estimate(good, 0, 4)
     with pytest.raises(TypeError, match="i must be an integer index"):
         mx.coclustering_estimate(good, 1.0, 2)
+    with pytest.raises(ValueError, match="i and j must differ: point 2 always shares its own"):
+        mx.coclustering_estimate(good, 2, 2)
 
 
 # ----------------------------------------------------------------------------- exact enumeration

@@ -376,9 +376,11 @@ def coclustering(resp: ArrayLike) -> NDArray[np.float64]:
     """Return the posterior co-clustering matrix P(z_i = z_j | data) from per-draw responsibilities.
 
     Given the parameters of one posterior draw, the labels are independent with
-    ``p(z_i = k) = resp[i, k]``, so ``P(z_i = z_j | draw) = sum_k resp[i, k] resp[j, k]``
-    (the entries of ``resp @ resp.T``; 1 on the diagonal). Averaging over draws gives the
-    Rao-Blackwellized posterior estimate.
+    ``p(z_i = k) = resp[i, k]``, so for ``i != j``
+    ``P(z_i = z_j | draw) = sum_k resp[i, k] resp[j, k]``, an off-diagonal entry of
+    ``resp @ resp.T``. Averaging over draws gives the Rao-Blackwellized posterior estimate.
+    The diagonal is 1: a point always shares its own component (the diagonal of
+    ``resp @ resp.T`` is the probability that two *independent* draws of one label agree).
 
     Parameters
     ----------
@@ -389,12 +391,14 @@ def coclustering(resp: ArrayLike) -> NDArray[np.float64]:
     Returns
     -------
     ndarray, shape (N, N)
-        Symmetric, entries in [0, 1]. For the Monte Carlo error of one entry use
-        :func:`coclustering_estimate`.
+        Symmetric, entries in [0, 1], ones on the diagonal. For the Monte Carlo error of one
+        entry use :func:`coclustering_estimate`.
     """
     r = _check_responsibilities(resp, min_ndim=3)
     flat = r.reshape(-1, *r.shape[-2:])
-    return np.tensordot(flat, flat, axes=([0, 2], [0, 2])) / flat.shape[0]
+    matrix = np.tensordot(flat, flat, axes=([0, 2], [0, 2])) / flat.shape[0]
+    np.fill_diagonal(matrix, 1.0)
+    return matrix
 
 
 def coclustering_estimate(resp: ArrayLike, i: int, j: int) -> CoclusteringEstimate:
@@ -410,7 +414,7 @@ def coclustering_estimate(resp: ArrayLike, i: int, j: int) -> CoclusteringEstima
     resp : array-like, shape (n_chains, n_draws, N, K)
         Responsibilities of every draw, chains kept apart.
     i, j : int
-        The two data points (0-based indices).
+        Two different data points (0-based indices).
 
     Returns
     -------
@@ -429,6 +433,8 @@ def coclustering_estimate(resp: ArrayLike, i: int, j: int) -> CoclusteringEstima
             raise TypeError(f"{name} must be an integer index, got {index!r}")
         if not 0 <= index < n_points:
             raise ValueError(f"{name}={index} is out of range for {n_points} data points")
+    if i == j:
+        raise ValueError(f"i and j must differ: point {i} always shares its own component")
     per_draw = np.sum(r[:, :, i, :] * r[:, :, j, :], axis=-1)
     return CoclusteringEstimate(
         probability=float(per_draw.mean()),
