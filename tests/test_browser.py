@@ -141,4 +141,5 @@ def test_the_sub_path_server_refuses_pages_outside_it(site):
     root = site.replace(SUBPATH, "/index.html")
     with pytest.raises(HTTPError) as info:
         urlopen(root)
+    info.value.close()
     assert info.value.code == 404

@@ -2,6 +2,11 @@
 
 Styles: ``static/bayesbook.css`` (glued numbers in running prose are set as plain text).
 
+No Thebe: Jupyter Book always loads sphinx-thebe, which declares its configuration script
+twice on every page (a JavaScript error in every browser console) and points at a CDN copy
+of Thebe. The book offers Binder, Colab and JupyterHub instead, so sphinx-thebe's event
+handlers and stylesheet are removed before anything is read.
+
 Launch buttons: sphinx-book-theme builds Binder, Colab and JupyterHub links to a page's
 *source*, ``book/<chapter>.md``. Colab cannot open MyST markdown, and a class should get the
 same notebook everywhere, so every launch link is retargeted to the paired, output-free
@@ -56,7 +61,20 @@ def _add_static_path(app: Sphinx, config: Any) -> None:
     config.html_static_path.append(str(STATIC))
 
 
+def _remove_thebe(app: Sphinx, config: Any) -> None:
+    for event, listeners in app.events.listeners.items():
+        app.events.listeners[event] = [
+            listener for listener in listeners
+            if getattr(listener.handler, "__module__", "") != "sphinx_thebe"
+        ]
+    app.registry.css_files = [
+        (filename, attributes) for filename, attributes in app.registry.css_files
+        if "thebe" not in str(filename)
+    ]
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
+    app.connect("config-inited", _remove_thebe)
     app.connect("config-inited", _add_static_path)
     app.add_css_file("bayesbook.css")
     # sphinx-book-theme adds the launch buttons at priority 501; run after it.
