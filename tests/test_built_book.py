@@ -120,3 +120,23 @@ def test_chapter_pages_have_figures_with_alt_text_and_no_error_output(built_html
         alt = re.search(r'alt="([^"]*)"', img)
         has_alt = alt and alt[1].strip() and not alt[1].startswith("../")
         assert has_alt, f"figure without alt text: {img}"
+
+
+def test_the_books_seven_point_answer_agrees_with_exact_enumeration(built_html):
+    """Chapter 6's glued NUTS answer to P(z1 = z2 | data), checked by a second method."""
+    import json
+    from dataclasses import asdict
+
+    from bayesbook import mixtures
+
+    glued = json.loads(
+        (built_html.parent / "jupyter_execute" / "book" / "06_mixtures.glue.json").read_text()
+    )
+    value = float(glued["seven_point_p_same"]["data"]["text/plain"])
+    mcse = float(glued["seven_point_p_same_mcse"]["data"]["text/plain"])
+    exact = mixtures.exact_coclustering(
+        mixtures.SEVEN_POINT_DATA, 3, **asdict(mixtures.SEVEN_POINT_PRIOR)
+    )[0, 1]
+    # Enumeration is exact up to quadrature error (~1e-9), so the combined error is the MCSE.
+    assert 0 < mcse < 0.05
+    assert abs(value - exact) < 4 * mcse, (value, mcse, exact)
