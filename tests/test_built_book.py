@@ -140,3 +140,13 @@ def test_the_books_seven_point_answer_agrees_with_exact_enumeration(built_html):
     # Enumeration is exact up to quadrature error (~1e-9), so the combined error is the MCSE.
     assert 0 < mcse < 0.05
     assert abs(value - exact) < 4 * mcse, (value, mcse, exact)
+
+
+def test_the_site_holds_only_the_books_pages(built_html):
+    """Only _toc.yml pages are built: nothing from hidden folders, notebooks/, tools/ or .venv."""
+    listed = {f"{name}.html" for name in toc_files()}
+    generated = {"index.html", "search.html", "genindex.html", "prf-prf.html"}  # prf: sphinx-proof
+    pages = {str(p.relative_to(built_html)) for p in built_html.rglob("*.html")
+             if not str(p.relative_to(built_html)).startswith("_static/")}
+    extra = sorted(pages - listed - generated)
+    assert not extra, f"pages that are not in _toc.yml (stale or leaked; `make clean`): {extra}"
