@@ -11,31 +11,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
 
+from sync_notebooks import toc_chapters, toc_files  # noqa: E402  (re-exported for the tests)
 
-def toc_files() -> list[str]:
-    """Every file listed in ``_toc.yml``, root first, as paths without suffix."""
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    files = [toc["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                files.append(entry["file"])
-            for key in ("chapters", "sections", "parts"):
-                if key in entry:
-                    walk(entry[key])
-
-    walk(toc.get("parts", []))
-    walk(toc.get("chapters", []))
-    return files
-
-
-def toc_chapters() -> list[Path]:
-    """The MyST-notebook chapters in ``_toc.yml`` (pages with a kernelspec)."""
-    import sync_notebooks
-
-    paths = [REPO / f"{name}.md" for name in toc_files()]
-    return [p for p in paths if p.exists() and sync_notebooks.is_chapter(p)]
+__all__ = ["REPO", "launch_links", "toc_chapters", "toc_files"]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,23 @@ def chapter_id(path):
     return path.stem
 
 
+def test_toc_files_walks_parts_chapters_and_sections_in_book_order(tmp_path):
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: a/intro\nparts:\n"
+        "  - caption: One\n    chapters:\n      - file: a/ch1\n"
+        "        sections:\n          - file: a/ch1_s1\n      - file: a/ch2\n"
+        "  - caption: Two\n    chapters:\n      - file: a/ch3\n"
+    )
+    assert sync_notebooks.toc_files(tmp_path) == ["a/intro", "a/ch1", "a/ch1_s1", "a/ch2", "a/ch3"]
+    book = tmp_path / "a"
+    book.mkdir()
+    (book / "ch1.md").write_text(
+        "---\nkernelspec:\n  name: python3\n  display_name: Python 3\n---\n# One\n"
+    )
+    (book / "ch2.md").write_text("# Two, plain markdown\n")
+    assert sync_notebooks.toc_chapters(tmp_path) == [book / "ch1.md"]
+
+
 def test_every_toc_entry_exists():
     missing = [name for name in toc_files() if not (REPO / f"{name}.md").exists()]
     assert not missing, f"_toc.yml lists files that do not exist: {missing}"

@@ -488,10 +488,6 @@ def test_stale_notebooks_are_removed(tmp_path):
     assert sorted(p.name for p in out.glob("*.ipynb")) == ["chapter.ipynb"]
 
 
-def test_the_tool_reads_the_chapters_from_the_table_of_contents():
-    assert student_edition.toc_chapters() == toc_chapters()
-
-
 def test_command_line_writes_the_folder_and_the_zip_next_to_it(tmp_path, capsys):
     out = tmp_path / "student"
     assert student_edition.main([str(TEMPLATE), "--out", str(out)]) == 0

@@ -25,29 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_chapter
-import sync_notebooks
-import yaml
 from build_book import REPO
+from sync_notebooks import toc_chapters
 
 CHAPTER_SECONDS = 60.0
 CHAPTER_MB = 1536.0
 REBUILD_SECONDS = 20.0
-
-
-def toc_chapters() -> list[Path]:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    names: list[str] = []
-
-    def walk(entries):
-        for entry in entries:
-            if "file" in entry:
-                names.append(entry["file"])
-            for key in ("chapters", "sections", "parts"):
-                walk(entry.get(key, []))
-
-    walk(toc.get("parts", []) + toc.get("chapters", []))
-    paths = [REPO / f"{name}.md" for name in names]
-    return [p for p in paths if p.exists() and sync_notebooks.is_chapter(p)]
 
 
 def timed_build(env: dict[str, str], *, clean: bool) -> tuple[float, bool]:

@@ -46,6 +46,9 @@ from markdown_it.renderer import RendererHTML
 from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sync_notebooks import toc_chapters
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "_build" / "student"
 
@@ -84,36 +87,6 @@ class StudentNotebook:
     notebook: nbformat.NotebookNode
     exercises: tuple[str, ...]
     solutions_removed: int
-
-
-# ---------------------------------------------------------------- which chapters
-
-def toc_files(toc: Path) -> list[str]:
-    """Every ``file:`` entry of a Jupyter Book table of contents, root first, in book order."""
-    data = yaml.safe_load(toc.read_text())
-    files = [data["root"]]
-
-    def walk(entries: list[dict]) -> None:
-        for entry in entries:
-            if "file" in entry:
-                files.append(entry["file"])
-            for key in ("parts", "chapters", "sections"):
-                walk(entry.get(key, []))
-
-    walk(data.get("parts", []))
-    walk(data.get("chapters", []))
-    return files
-
-
-def is_chapter(md: Path) -> bool:
-    """A chapter is a MyST notebook: a markdown file whose front matter has a kernelspec."""
-    return "kernelspec" in jupytext.read(md, fmt="md:myst").metadata
-
-
-def toc_chapters(root: Path = REPO) -> list[Path]:
-    """The chapters listed in ``root/_toc.yml``, in book order."""
-    paths = [root / f"{name}.md" for name in toc_files(root / "_toc.yml")]
-    return [p for p in paths if p.exists() and is_chapter(p)]
 
 
 # ---------------------------------------------------------------- reading a chapter

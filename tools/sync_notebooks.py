@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jupytext
 import nbformat
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
@@ -28,7 +29,31 @@ def is_chapter(md: Path) -> bool:
 
 
 def chapters() -> list[Path]:
+    """Every chapter in ``book/``, listed in the table of contents or not."""
     return sorted(md for md in BOOK.glob("*.md") if is_chapter(md))
+
+
+def toc_files(root: Path = REPO) -> list[str]:
+    """Every ``file:`` entry of ``root/_toc.yml``, root first, in book order (no suffix)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(entries: list[dict]) -> None:
+        for entry in entries:
+            if "file" in entry:
+                files.append(entry["file"])
+            for key in ("parts", "chapters", "sections"):
+                walk(entry.get(key, []))
+
+    walk(toc.get("parts", []))
+    walk(toc.get("chapters", []))
+    return files
+
+
+def toc_chapters(root: Path = REPO) -> list[Path]:
+    """The chapters listed in ``root/_toc.yml``, in book order."""
+    paths = [root / f"{name}.md" for name in toc_files(root)]
+    return [p for p in paths if p.exists() and is_chapter(p)]
 
 
 def notebook_for(md: Path) -> Path:
