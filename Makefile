@@ -53,7 +53,7 @@ sync: $(STAMP)
 	$(BIN)/python tools/sync_notebooks.py
 
 lab: $(STAMP)
-	BAYESBOOK_REPO=$(CURDIR) $(BIN)/jupyter lab --notebook-dir=$(CURDIR)
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
 
 chapter: $(STAMP)
 	@test -n "$(CHAPTER)" || { echo "usage: make chapter CHAPTER=book/<name>.md"; exit 2; }
