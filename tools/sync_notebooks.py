@@ -20,7 +20,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 NOTEBOOKS = REPO / "notebooks"
-PAIRING = "book///md:myst,notebooks///ipynb"
 
 
 def is_chapter(md: Path) -> bool:
@@ -63,10 +62,13 @@ def notebook_for(md: Path) -> Path:
 def render(md: Path) -> str:
     """The exact text of the paired notebook for chapter ``md``."""
     nb = jupytext.read(md, fmt="md:myst")
+    # Pairing comes from jupytext.toml, not from notebook metadata, and the lexer keeps
+    # ``{code-cell} ipython3``: jupytext then sees a notebook and its chapter as identical
+    # inputs, so JupyterLab opens either one whatever the files' timestamps (a fresh clone
+    # can leave the .ipynb newer than the .md, which jupytext otherwise refuses).
     nb.metadata = {
         "kernelspec": nb.metadata["kernelspec"],
-        "language_info": {"name": "python"},
-        "jupytext": {"formats": PAIRING},
+        "language_info": {"name": "python", "pygments_lexer": "ipython3"},
     }
     seen: set[str] = set()
     for index, cell in enumerate(nb.cells):
