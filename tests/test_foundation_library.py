@@ -100,8 +100,8 @@ def test_check_close_passes_without_printing_the_answer(capsys):
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        (..., "demo-ex1: the rate is missing; put your answer in the cell above this one."),
-        (None, "demo-ex1: the rate is missing"),
+        (..., "demo-ex1: not answered yet — put the rate in the cell above and run it."),
+        (None, "demo-ex1: not answered yet"),
         (0.5, "demo-ex1: the rate is too large."),
         (0.1, "demo-ex1: the rate is too small."),
         ([0.3, 0.3], r"demo-ex1: the rate should have shape \(\), but it has shape \(2,\)."),
