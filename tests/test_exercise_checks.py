@@ -26,10 +26,13 @@ from conftest import REPO, toc_chapters
 from bayesbook.exercises import lookup, registered
 
 WORKERS = 2
+TEMPLATE = REPO / "tools" / "templates" / "chapter.md"
 
 
 def _exercise_chapters() -> list[Path]:
-    return [md for md in toc_chapters() if harness.chapter_exercises(md)]
+    """Every chapter of _toc.yml with exercises, and the chapter template (new chapters'
+    exercises start from it, so its check is proven too)."""
+    return [md for md in toc_chapters() if harness.chapter_exercises(md)] + [TEMPLATE]
 
 
 CHAPTERS = _exercise_chapters()

@@ -27,9 +27,23 @@ from conftest import REPO, toc_chapters
 from IPython.core.inputtransformer2 import TransformerManager
 from nbclient import NotebookClient
 
+from bayesbook.checks import require_close
+from bayesbook.exercises import MODULES
+from bayesbook.exercises import exercise as register_check
+
 TEMPLATE = REPO / "tools" / "templates" / "chapter.md"
 CHAPTERS = [*toc_chapters(), TEMPLATE]
-CHECK_FUNCTIONS = {"check_close", "check_true", "check_all"}
+CHECK_FUNCTIONS = {"check", "check_close", "check_true", "check_all"}
+HARNESS_METADATA = ("mutations", "streams")
+
+# The toy chapters below use a test-only label prefix; it has no module, so lookup() finds
+# this registration (the student edition reads the answer names from it).
+MODULES.setdefault("toy", "_toy")
+
+
+@register_check("toy-ex1", answers=("answer",))
+def _toy_ex1(answer):
+    require_close("toy-ex1", answer, 1.0)
 SOLUTION_MARKUP = ("{solution-start}", "{solution-end}", "{solution}")
 
 
@@ -379,8 +393,9 @@ def test_every_exercise_is_there_with_an_answer_cell_and_its_check(md, edition):
     for index, exercise in zip(prompts, chapter.exercises, strict=True):
         assert cells[index].source == exercise.block.text, f"{exercise.label}: the prompt changed"
         answer, check = cells[index + 1], cells[index + 2]
-        assert answer.cell_type == "code" and answer.source == "", (
-            f"{exercise.label}: the prompt must be followed by one empty code cell for the answer"
+        stub = student_edition.answer_stub(exercise.label)
+        assert answer.cell_type == "code" and answer.source == stub, (
+            f"{exercise.label}: the prompt must be followed by one answer cell:\n{stub}"
         )
         assert check.cell_type == "code" and "check" in cell_tags(check), (
             f"{exercise.label}: the answer cell must be followed by the check cell"
@@ -389,6 +404,15 @@ def test_every_exercise_is_there_with_an_answer_cell_and_its_check(md, edition):
         expected = "\n".join(exercise.check.options_and_body()[1]).strip()
         assert check.source.strip() == expected, f"{exercise.label}: the check cell changed"
     assert sum("check" in cell_tags(c) for c in cells) == len(chapter.exercises)
+    harness_only = [i for i, c in enumerate(cells) if set(c.metadata) & set(HARNESS_METADATA)]
+    assert not harness_only, f"cells {harness_only} keep the harness's mutations or streams"
+
+
+def test_answer_stub_sets_every_registered_answer_to_ellipsis():
+    assert student_edition.answer_stub("toy-ex1") == "answer = ...  # your answer"
+    assert student_edition.answer_stub("template-ex1") == "simulated_se = ...  # your answer"
+    with pytest.raises(student_edition.StudentEditionError, match="toy-ex2"):
+        student_edition.answer_stub("toy-ex2")
 
 
 def _errors(cell) -> list[str]:
@@ -420,7 +444,7 @@ def free_ticks(nb: nbformat.NotebookNode) -> list[str]:
     ticks = []
     for cell in nb.cells:
         if "check" in cell_tags(cell) and not _errors(cell):
-            label = re.search(r'check_\w+\(\s*"([^"]+)"', cell.source)
+            label = re.search(r'check\w*\(\s*"([^"]+)"', cell.source)
             ticks.append(label.group(1) if label else cell.source[:60])
     return ticks
 
@@ -438,19 +462,26 @@ def test_the_student_notebook_runs_and_no_check_passes_without_an_answer(
     assert not failing, f"{path.name}: cells before the first exercise fail: {failing}"
     ticks = free_ticks(nb)
     assert not ticks, f"{path.name}: these checks pass with an empty answer cell: {ticks}"
+    for index, cell in enumerate(nb.cells):
+        if "check" in cell_tags(cell):
+            assert all(e.startswith("NotAnswered: ") and "not answered yet" in e
+                       for e in _errors(cell)), (
+                f"{path.name}, cell {index}: an unanswered check must say 'not answered yet', "
+                f"not {_errors(cell)}")
 
 
 @pytest.mark.slow
 def test_a_check_that_passes_without_an_answer_is_caught(tmp_path, monkeypatch):
+    ignores_the_answer = CHECK.replace("check_close(\"toy-ex1\", answer, 1.0)",
+                                       "check_close(\"toy-ex1\", 1.0, 1.0)")
     md = chapter_file(tmp_path, """
 ```{code-cell} ipython3
 import sys
 from bayesbook.checks import check_close
-
-answer = 1.0
 ```
 
-""" + EXERCISE + "\n````{solution-start} toy-ex1\n````\n\n````{solution-end}\n````\n" + CHECK)
+""" + EXERCISE + "\n````{solution-start} toy-ex1\n````\n\n````{solution-end}\n````\n"
+                      + ignores_the_answer)
     out = tmp_path / "student"
     student_edition.write_edition([md], out)
     nb, _ = run_as_a_student(out / "toy.ipynb", tmp_path, monkeypatch)
@@ -541,7 +572,7 @@ Text after the gap stays.
     cells = student_edition.student_notebook(md).notebook.cells
     sources = [c.source for c in cells]
     assert not any("secret" in s or "solution" in s for s in sources)
-    assert sources[-3:] == ["", "Text after the gap stays.",
+    assert sources[-3:] == ["answer = ...  # your answer", "Text after the gap stays.",
                             'check_close("toy-ex1", answer, 1.0)']
 
 
@@ -569,7 +600,8 @@ assert answer == 1.0
     result = student_edition.student_notebook(md)
     assert result.exercises == ("toy-ex1",) and result.solutions_removed == 1
     kinds = [(c.cell_type, c.source[:12]) for c in result.notebook.cells]
-    assert kinds[-3:] == [("markdown", "```{exercise"), ("code", ""), ("code", 'check_close(')]
+    assert kinds[-3:] == [("markdown", "```{exercise"), ("code", "answer = ..."),
+                          ("code", 'check_close(')]
     assert not any("ecret" in c.source or "answer = 1.0" in c.source
                    for c in result.notebook.cells)
 
@@ -586,7 +618,8 @@ def test_a_non_gated_solution_directive_is_removed_too(tmp_path):
     md = chapter_file(tmp_path, EXERCISE + "\n```{solution} toy-ex1\nSecret.\n```\n" + CHECK)
     cells = student_edition.student_notebook(md).notebook.cells
     assert not any("Secret" in c.source for c in cells)
-    assert [c.source for c in cells[-2:]] == ["", 'check_close("toy-ex1", answer, 1.0)']
+    assert [c.source for c in cells[-2:]] == ["answer = ...  # your answer",
+                                              'check_close("toy-ex1", answer, 1.0)']
 
 
 @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ MODULES: dict[str, str] = {
     "vi": "vi",
     "ae": "autoencoders",
     "rbm": "boltzmann",
+    "template": "template",  # the exercise of tools/templates/chapter.md
 }
 
 
