@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.bayesbook-env
 CHAPTER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env book test test-fast sync lab bench student chapter lock lint clean clean-cache
+.PHONY: help env book test test-fast sync lab bench student grade chapter lock lint clean clean-cache
 
 help:
 	@echo "make book       set up .venv (if needed) and build the executed book into _build/html"
@@ -17,7 +17,8 @@ help:
 	@echo "make sync       regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make chapter CHAPTER=book/03_markov_chains.md   execute one chapter, report time and memory"
 	@echo "make bench      time every chapter and the build; writes _build/bench.md"
-	@echo "make student    write the student edition to _build/student (and a zip)"
+	@echo "make student    the student notebooks (_build/student, a zip) and web book (_build/student/html)"
+	@echo "make grade SUBMISSIONS=DIR   grade DIR/<student>/<chapter>.ipynb into DIR/gradebook.csv"
 	@echo "make test-fast  library and notebook tests only (no book build, no browser)"
 	@echo "make lock       re-resolve requirements.in into requirements.lock (and binder/)"
 	@echo "make lint       ruff"
@@ -63,7 +64,13 @@ bench: $(STAMP)
 	$(BIN)/python tools/bench.py
 
 student: $(STAMP)
+	$(BIN)/python tools/build_book.py
 	$(BIN)/python tools/student_edition.py
+	$(BIN)/python tools/student_site.py
+
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=DIR [TIMEOUT=600]"; exit 2; }
+	$(BIN)/python tools/grade.py $(SUBMISSIONS) $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools

@@ -284,10 +284,14 @@ The notebooks import the book's library `bayesbook`:
 
 
 def write_zip(folder: Path, zip_path: Path) -> Path:
-    """Zip ``folder`` (deterministically: sorted names, fixed timestamps) into ``zip_path``."""
+    """Zip the files of ``folder`` (deterministically: sorted names, fixed timestamps).
+
+    Only the folder's own files (notebooks, README) go in: the student web book that
+    ``tools/student_site.py`` writes into ``folder/html`` is published, not handed out.
+    """
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
             info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}",
                                    date_time=(2000, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
