@@ -25,8 +25,9 @@ instructor to publish instead of the full book.
 * No ``_sources`` (``html_copy_source = False``); the download button offers the page's
   student notebook (copied into ``_notebooks/``) instead of its source.
 * Launch buttons open ``student/<chapter>.ipynb`` on the branch ``bayesbook_student_branch``
-  (default ``student``) of the repository: the branch an instructor publishes the student
-  notebooks to (see the teaching guide).
+  (default ``notebooks``, the branch the notebook editions are published to; an instructor
+  may publish the student notebooks to a repository or branch of their own, see the
+  teaching guide).
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _remove_thebe)
     app.connect("config-inited", _add_static_path)
     app.add_config_value("bayesbook_student", False, "env", [bool])
-    app.add_config_value("bayesbook_student_branch", "student", "html", [str])
+    app.add_config_value("bayesbook_student_branch", "notebooks", "html", [str])
     app.connect("config-inited", _student_config)
     app.add_transform(RemoveSolutions)
     app.add_css_file("bayesbook.css")
