@@ -86,6 +86,22 @@ def test_every_exercise_has_a_well_formed_metadata_line(md):
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.parametrize("md", toc_chapters(), ids=lambda p: p.stem)
+def test_every_topic_is_in_a_topic_group(md):
+    unmapped = sorted({t for e in expected_exercises(md) for t in e.topics
+                       if exercise_index.topic_group(t) is None})
+    assert not unmapped, (f"{md.name}: topics in no group of TOPIC_GROUPS "
+                          f"(tools/sphinx/exercise_index.py): {unmapped}")
+
+
+def test_topic_groups_are_few_and_used():
+    groups = exercise_index.TOPIC_GROUPS
+    assert 15 <= len(groups) <= 40
+    used = {exercise_index.topic_group(t) for md in toc_chapters()
+            for e in expected_exercises(md) for t in e.topics}
+    assert used <= set(groups)
+
+
 def test_parse_metadata_reads_the_three_fields():
     meta = exercise_index.parse_metadata(
         "Difficulty: ★★☆ · Kind: pencil and paper, coding · Topics: Bayes' theorem,\n"
@@ -193,14 +209,16 @@ def assert_index_lists(page: Path, expected: list[Expected], chapter_href) -> No
         assert difficulty.text.split()[0] == want.difficulty
         assert kind.text == want.kind
         assert topics.text == ", ".join(want.topics)
-    by_topic = {row[0].text.casefold(): row[1:] for row in tables["exercise-index-topics"]}
+    by_group = {row[0].text: row[2:] for row in tables["exercise-index-topics"]}
+    groups = {want.label: {exercise_index.topic_group(t) for t in want.topics}
+              for want in expected}
     for want in expected:
         column = list(exercise_index.DIFFICULTIES).index(want.difficulty)
-        for topic in want.topics:
-            cell = by_topic[topic.casefold()][column]
-            assert f"{chapter_href(want.doc)}#{want.label}" in cell.hrefs, (topic, want.label)
-    listed = sum(len(cell.hrefs) for row in by_topic.values() for cell in row)
-    assert listed == sum(len(e.topics) for e in expected), "the topic table lists extra links"
+        for group in groups[want.label]:
+            cell = by_group[group][column]
+            assert f"{chapter_href(want.doc)}#{want.label}" in cell.hrefs, (group, want.label)
+    listed = sum(len(cell.hrefs) for row in by_group.values() for cell in row)
+    assert listed == sum(len(g) for g in groups.values()), "the topic table lists extra links"
 
 
 # ---------------------------------------------------------------- small Sphinx books
@@ -218,7 +236,7 @@ def exercise(label: str, title: str, meta: str, body: str = "Do it.") -> str:
     return f"```{{exercise}} {title}\n:label: {label}\n\n{meta}\n\n{body}\n```\n\n"
 
 
-def meta(difficulty: str = "★☆☆", kind: str = "coding", topics: str = "a topic") -> str:
+def meta(difficulty: str = "★☆☆", kind: str = "coding", topics: str = "simulation") -> str:
     return f"**Difficulty:** {difficulty} · **Kind:** {kind} · **Topics:** {topics}"
 
 
@@ -245,8 +263,10 @@ def sphinx_build(root: Path, *options: str) -> tuple[int, str]:
 
 TOY = {
     "one": "# Chapter one\n\n" + exercise(
-        "one-ex1", "Standard error by simulation", meta("★☆☆", "coding", "standard error, MCMC"))
-    + exercise("one-ex2", "Bayes by hand", meta("★★★", "pencil and paper", "Bayes' theorem, mcmc")),
+        "one-ex1", "Standard error by simulation",
+        meta("★☆☆", "coding", "standard error, Gibbs sampling"))
+    + exercise("one-ex2", "Bayes by hand",
+               meta("★★★", "pencil and paper", "Bayes' theorem, gibbs sampling")),
     "two": "# Chapter two\n\n" + exercise(
         "two-ex1", "Screening", meta("★★☆", "pencil and paper, coding", "screening")),
 }
@@ -265,7 +285,9 @@ def test_the_index_lists_every_exercise_linked_in_book_order(tmp_path):
     text = page.read_text()
     assert "3 exercises in 2 chapters: 1 introductory (★☆☆), 1 intermediate (★★☆), " \
            "1 challenging (★★★)" in text
-    assert "5 topics." not in text and "4 topics." in text  # MCMC and mcmc are one topic
+    # "Gibbs sampling" and "gibbs sampling" are one topic; screening and Bayes' theorem
+    # are one group.
+    assert "4 topics in 3 groups." in text
 
 
 def test_a_malformed_metadata_line_fails_the_build_and_names_the_exercise(tmp_path):
@@ -292,7 +314,7 @@ def test_a_malformed_metadata_line_fails_the_build_and_names_the_exercise(tmp_pa
 def test_an_incremental_build_shows_a_new_exercise(tmp_path):
     root = sphinx_book(tmp_path / "toy", TOY)
     assert sphinx_build(root)[0] == 0
-    (root / "two.md").write_text(TOY["two"] + exercise("two-ex2", "Added", meta(topics="new")))
+    (root / "two.md").write_text(TOY["two"] + exercise("two-ex2", "Added", meta(topics="odds")))
     code, log = sphinx_build(root)  # no -E: Sphinx re-reads only what changed
     assert code == 0, log
     assert_index_lists(root / "_build" / "html" / "exercises.html", toy_expected(root),
@@ -302,8 +324,9 @@ def test_an_incremental_build_shows_a_new_exercise(tmp_path):
 @pytest.mark.slow
 def test_a_parallel_build_gives_the_same_index(tmp_path):
     # Sphinx reads in parallel only with more than five documents to read.
+    topics = ("odds", "PCA", "R-hat")
     chapters = {f"c{i}": f"# Chapter {i}\n\n" + exercise(f"c{i}-ex1", f"Title {i}",
-                                                           meta(topics=f"topic {i % 3}"))
+                                                           meta(topics=topics[i % 3]))
                 for i in range(8)}
     pages = []
     for jobs in ("1", "2"):

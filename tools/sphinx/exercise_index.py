@@ -10,8 +10,12 @@ A page says where the index goes::
 the chapter (linked), the label (linked to the exercise), the title, the difficulty
 (★☆☆, ★★☆ or ★★★), the kind and the topics, with a line counting exercises by difficulty
 and kind.
-``:by: topic`` renders one row per topic with the exercises that practise it in three
-columns, one per difficulty, so an instructor can assign by topic and level.
+``:by: topic`` renders one row per *topic group* (``TOPIC_GROUPS``: the chapters' ~100
+topics, many used by one exercise, gathered into a couple of dozen an instructor and a
+student can use), the topics it covers, and the exercises that practise it in three
+columns, one per difficulty, so an instructor can assign by topic and level. Every topic of
+every exercise must belong to a group: an unmapped topic is a warning at the exercise
+(so ``-W`` fails the build), and a new exercise cannot bypass the grouping.
 
 Design
 ------
@@ -72,6 +76,59 @@ _METADATA = re.compile(
     r"^Difficulty:\s*(?P<difficulty>.*?)\s*·\s*Kind:\s*(?P<kind>.*?)\s*·\s*"
     r"Topics:\s*(?P<topics>.*?)\s*$"
 )
+#: The curated topic groups: group -> the exercise topics it gathers (matched ignoring case).
+TOPIC_GROUPS: dict[str, tuple[str, ...]] = {
+    "Bayes' theorem and odds": (
+        "Bayes' theorem", "screening", "odds", "likelihood ratio", "sequential updating"),
+    "Conjugate and grid posteriors": (
+        "conjugacy", "conjugate prior", "semi-conjugate prior", "grid posterior",
+        "Beta posterior"),
+    "Evidence and model comparison": (
+        "evidence", "model comparison", "Bayes factor", "Occam factor", "marginal likelihood",
+        "prior sensitivity"),
+    "Maximum likelihood and MAP": (
+        "maximum likelihood", "MAP", "penalised likelihood", "observed information", "bias"),
+    "Standard errors and coverage": ("standard error", "coverage", "exponential distribution"),
+    "Monte Carlo error and simulation": ("Monte Carlo error", "simulation"),
+    "Variance reduction and gradient estimators": (
+        "Rao-Blackwellization", "control variate", "variance", "score-function gradient"),
+    "Energy-based models and Boltzmann machines": (
+        "energy-based models", "moment matching", "gradient", "RBM", "free energy",
+        "partition function", "contrastive divergence", "conditional distribution",
+        "conditional distributions"),
+    "Markov chains and stationarity": (
+        "stationary distribution", "absorbing chains", "reducibility", "hitting probabilities",
+        "transition matrix", "cycles"),
+    "Detailed balance and reversibility": (
+        "detailed balance", "reversibility", "acceptance rule", "Peskun ordering"),
+    "Mixing time and spectral gap": (
+        "mixing time", "lazy chain", "diffusion", "eigenvalues", "spectral gap",
+        "relaxation time"),
+    "Autocorrelation and effective sample size": (
+        "ergodic theorem", "autocorrelation", "effective sample size", "scan order"),
+    "Metropolis–Hastings": (
+        "random-walk Metropolis", "step size", "acceptance rate", "Metropolis–Hastings",
+        "Hastings ratio", "independence sampler", "Gaussian"),
+    "Change of variables": ("change of variables", "Jacobian"),
+    "Convergence diagnostics": ("R-hat", "ArviZ"),
+    "Gibbs sampling": (
+        "Gibbs sampling", "full conditionals", "Gaussian conditional", "Schur complement",
+        "autoregression", "data augmentation"),
+    "Mixtures, symmetry and label switching": (
+        "label switching", "symmetry", "label symmetry", "label invariance", "co-clustering",
+        "multimodality", "combinatorics", "local optima"),
+    "Mixture models in code": ("log-sum-exp", "PyMC"),
+    "The EM algorithm": ("EM algorithm", "responsibilities"),
+    "Variational inference and KL divergence": (
+        "CAVI", "mean-field", "mean-field approximation", "variational inference",
+        "KL divergence", "exclusive KL", "correlation"),
+    "Importance sampling": ("importance sampling", "annealed importance sampling"),
+    "PCA and linear autoencoders": (
+        "PCA", "Eckart–Young theorem", "linear autoencoder", "reconstruction error", "code size",
+        "gradient flow", "conserved quantity"),
+    "Learned representations": ("denoising autoencoder", "representation", "nearest neighbour"),
+    "Variational autoencoders": ("variational autoencoder", "beta-VAE"),
+}
 _ENV_DOCS = "bayesbook_exercise_index_docs"
 _ENV_RECORDS = "bayesbook_exercise_records"
 
@@ -157,6 +214,24 @@ def _shorten(text: str, width: int = 80) -> str:
 
 def _topic_key(topic: str) -> str:
     return " ".join(topic.casefold().split())
+
+
+def _group_of() -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for group, topics in TOPIC_GROUPS.items():
+        for topic in topics:
+            if _topic_key(topic) in mapping:
+                raise ValueError(f"topic {topic!r} is in two groups")
+            mapping[_topic_key(topic)] = group
+    return mapping
+
+
+_GROUP_OF = _group_of()
+
+
+def topic_group(topic: str) -> str | None:
+    """The group of ``topic`` in ``TOPIC_GROUPS`` (ignoring case), or None if it has none."""
+    return _GROUP_OF.get(_topic_key(topic))
 
 
 # ---------------------------------------------------------------- reading
@@ -280,6 +355,14 @@ def collect(env: BuildEnvironment, *, warn: bool) -> list[ExerciseRecord]:
                     location=location, type="bayesbook", subtype="exercise_index",
                 )
             continue
+        unmapped = [t for t in metadata.topics if topic_group(t) is None]
+        if unmapped and warn:
+            logger.warning(
+                f"exercise {label}: topic '{unmapped[0]}' is in no topic group: use a topic "
+                "of an existing group or add it to TOPIC_GROUPS in "
+                "tools/sphinx/exercise_index.py (see CONTRIBUTING.md, Exercises)",
+                location=location, type="bayesbook", subtype="exercise_index",
+            )
         record = ExerciseRecord(
             docname=docname, label=label, title=_title(node), difficulty=metadata.difficulty,
             kind=metadata.kind, topics=metadata.topics,
@@ -395,28 +478,36 @@ def by_chapter(records: list[ExerciseRecord], refdoc: str) -> list[nodes.Node]:
 
 
 def by_topic(records: list[ExerciseRecord], refdoc: str) -> list[nodes.Node]:
-    """One row per topic (alphabetical), its exercises in one column per difficulty."""
+    """One row per topic group (in ``TOPIC_GROUPS`` order) with the topics it covers and
+    its exercises in one column per difficulty; an exercise appears once per group."""
     spelling: dict[str, str] = {}
-    exercises: dict[str, list[ExerciseRecord]] = {}
+    members: dict[str, list[ExerciseRecord]] = {}
+    covered: dict[str, list[str]] = {}
     for record in records:
         for topic in record.topics:
+            group = topic_group(topic)
+            if group is None:
+                continue
             key = _topic_key(topic)
-            spelling.setdefault(key, topic)
-            exercises.setdefault(key, []).append(record)
+            if key not in spelling:
+                spelling[key] = topic
+                covered.setdefault(group, []).append(topic)
+            if record not in members.setdefault(group, []):
+                members[group].append(record)
     rows = []
-    for key in sorted(exercises):
-        row = [_entry(spelling[key])]
+    for group in (g for g in TOPIC_GROUPS if g in members):
+        row = [_entry(group), _entry(", ".join(sorted(covered[group], key=_topic_key)))]
         for mark in DIFFICULTIES:
             links: list[nodes.Node | str] = []
-            for record in (r for r in exercises[key] if r.difficulty == mark):
+            for record in (r for r in members[group] if r.difficulty == mark):
                 if links:
                     links.append(", ")
                 links.append(_exercise_link(record, refdoc))
             row.append(_entry(*links))
         rows.append(row)
-    summary = _paragraph(f"{_count(len(rows), 'topic')}.")
-    header = ["Topic", *(_difficulty(mark) for mark in DIFFICULTIES)]
-    return [summary, _table(header, [31, 23, 23, 23], rows, ["exercise-index-topics"])]
+    summary = _paragraph(f"{_count(len(spelling), 'topic')} in {_count(len(rows), 'group')}.")
+    header = ["Group", "Topics", *(_difficulty(mark) for mark in DIFFICULTIES)]
+    return [summary, _table(header, [22, 27, 17, 17, 17], rows, ["exercise-index-topics"])]
 
 
 class RenderExerciseIndex(SphinxPostTransform):
