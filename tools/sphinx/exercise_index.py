@@ -17,6 +17,13 @@ columns, one per difficulty, so an instructor can assign by topic and level. Eve
 every exercise must belong to a group: an unmapped topic is a warning at the exercise
 (so ``-W`` fails the build), and a new exercise cannot bypass the grouping.
 
+``{course-time}`` renders the estimated time a student needs for each chapter of the
+table of contents (every executed page with exercises), computed on every build from the
+chapters themselves: the words of prose (solutions, exercises, code and display math left
+out) at ``READING_WPM`` words a minute, the time the chapter's cells took to execute in
+the build (rounded up to whole minutes), and per exercise a time by kind and difficulty
+(``EXERCISE_MINUTES``). The basis is printed under the table.
+
 Design
 ------
 The data is the exercises Sphinx itself has read, not a second parse of the sources:
@@ -46,6 +53,7 @@ When any document is added, changed or removed, the pages holding an index are r
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -129,7 +137,18 @@ TOPIC_GROUPS: dict[str, tuple[str, ...]] = {
     "Learned representations": ("denoising autoencoder", "representation", "nearest neighbour"),
     "Variational autoencoders": ("variational autoencoder", "beta-VAE"),
 }
+#: Reading speed for careful reading of technical prose with mathematics (words a minute).
+READING_WPM = 100
+#: Minutes a student is expected to spend on one exercise, by kind and difficulty.
+EXERCISE_MINUTES: dict[tuple[str, str], int] = {
+    ("pencil and paper", "★☆☆"): 10, ("pencil and paper", "★★☆"): 20,
+    ("pencil and paper", "★★★"): 40,
+    ("coding", "★☆☆"): 15, ("coding", "★★☆"): 30, ("coding", "★★★"): 50,
+    ("pencil and paper, coding", "★☆☆"): 20, ("pencil and paper, coding", "★★☆"): 40,
+    ("pencil and paper, coding", "★★★"): 70,
+}
 _ENV_DOCS = "bayesbook_exercise_index_docs"
+_ENV_TIMES = "bayesbook_chapter_times"
 _ENV_RECORDS = "bayesbook_exercise_records"
 
 
@@ -154,6 +173,29 @@ class ExerciseRecord:
     difficulty: str
     kind: str
     topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChapterTime:
+    """The estimated time for one chapter: reading, running its cells, its exercises."""
+
+    docname: str
+    words: int
+    run_seconds: float
+    exercises: int
+    exercise_minutes: int
+
+    @property
+    def reading_minutes(self) -> int:
+        return math.ceil(self.words / READING_WPM)
+
+    @property
+    def run_minutes(self) -> int:
+        return math.ceil(self.run_seconds / 60)
+
+    @property
+    def total_minutes(self) -> int:
+        return self.reading_minutes + self.run_minutes + self.exercise_minutes
 
 
 def parse_metadata(text: str, bold: Iterable[str] = _FIELDS) -> Metadata:
@@ -255,6 +297,26 @@ class ExerciseIndexDirective(SphinxDirective):
             setattr(self.env, _ENV_DOCS, docs)
         docs.add(self.env.docname)
         node = exercise_index_node(by=self.options.get("by", "chapter"))
+        self.set_source_info(node)
+        return [node]
+
+
+class course_time_node(nodes.General, nodes.Element):
+    """Placeholder for the table of chapter times; replaced at write time."""
+
+
+class CourseTimeDirective(SphinxDirective):
+    """``{course-time}``: where the table of estimated times per chapter goes."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        docs = getattr(self.env, _ENV_DOCS, None)
+        if docs is None:
+            docs = set()
+            setattr(self.env, _ENV_DOCS, docs)
+        docs.add(self.env.docname)
+        node = course_time_node()
         self.set_source_info(node)
         return [node]
 
@@ -372,9 +434,61 @@ def collect(env: BuildEnvironment, *, warn: bool) -> list[ExerciseRecord]:
     return [record for _, record in sorted(entries, key=lambda item: item[0])]
 
 
+def _skipped(node: nodes.Node) -> bool:
+    """Parts of a page that are not prose to read: solutions, exercises, code, maths."""
+    from sphinx_exercise.nodes import (
+        exercise_enumerable_node,
+        exercise_node,
+        solution_node,
+        solution_start_node,
+    )
+
+    if isinstance(node, solution_node | solution_start_node | exercise_node
+                  | exercise_enumerable_node | nodes.literal_block | nodes.math_block
+                  | nodes.raw | nodes.comment | addnodes.toctree):
+        return True
+    return isinstance(node, nodes.container) and str(node.get("nb_element", "")).startswith(
+        "cell_code")
+
+
+def prose_words(doctree: nodes.Node) -> int:
+    """Words of prose in a page, leaving out solutions, exercises, code and display math."""
+    words = 0
+
+    def visit(node: nodes.Node) -> None:
+        nonlocal words
+        if _skipped(node):
+            return
+        if isinstance(node, nodes.Text):
+            words += len(node.astext().split())
+            return
+        for child in node.children:
+            visit(child)
+
+    visit(doctree)
+    return words
+
+
+def chapter_times(env: BuildEnvironment, records: list[ExerciseRecord]) -> list[ChapterTime]:
+    """The estimated time of every chapter with exercises, in book order."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    times = []
+    for docname in dict.fromkeys(r.docname for r in records):
+        mine = [r for r in records if r.docname == docname]
+        exec_data = NbMetadataCollector.get_exec_data(env, docname) or {}
+        times.append(ChapterTime(
+            docname=docname, words=prose_words(env.get_doctree(docname)),
+            run_seconds=float(exec_data.get("runtime") or 0.0), exercises=len(mine),
+            exercise_minutes=sum(EXERCISE_MINUTES[(r.kind, r.difficulty)] for r in mine),
+        ))
+    return times
+
+
 def _collect_and_check(app: Sphinx, env: BuildEnvironment) -> None:
     records = collect(env, warn=True)
     setattr(env, _ENV_RECORDS, records)
+    setattr(env, _ENV_TIMES, chapter_times(env, records))
     # A title with math needs MathJax on the index page, which Sphinx loads only on pages
     # whose own source had math in it.
     if any(True for r in records for node in r.title for _ in node.findall(nodes.math)):
@@ -510,12 +624,54 @@ def by_topic(records: list[ExerciseRecord], refdoc: str) -> list[nodes.Node]:
     return [summary, _table(header, [22, 27, 17, 17, 17], rows, ["exercise-index-topics"])]
 
 
+def _hours(minutes: int) -> str:
+    return f"{minutes / 60:.1f} h"
+
+
+def by_time(times: list[ChapterTime], refdoc: str) -> list[nodes.Node]:
+    """One row per chapter: reading, running, exercises and the total; then the basis."""
+    rows = []
+    for t in times:
+        rows.append([
+            _entry(_doc_link(t.docname, refdoc)), _entry(f"{t.words:,}"),
+            _entry(f"{t.reading_minutes} min"), _entry(f"{t.run_minutes} min"),
+            _entry(f"{t.exercises}: {t.exercise_minutes} min"), _entry(_hours(t.total_minutes)),
+        ])
+    total = sum(t.total_minutes for t in times)
+    rows.append([_entry("All chapters"), _entry(f"{sum(t.words for t in times):,}"),
+                 _entry(f"{sum(t.reading_minutes for t in times)} min"),
+                 _entry(f"{sum(t.run_minutes for t in times)} min"),
+                 _entry(f"{sum(t.exercises for t in times)}: "
+                        f"{sum(t.exercise_minutes for t in times)} min"),
+                 _entry(_hours(total))])
+    per_kind = "; ".join(
+        f"{kind}: " + ", ".join(f"{mark} {EXERCISE_MINUTES[(kind, mark)]}" for mark in DIFFICULTIES)
+        for kind in KINDS)
+    basis = _paragraph(
+        f"Basis: prose (solutions, exercises, code and display maths left out) read at "
+        f"{READING_WPM} words a minute; the time the chapter's cells took in this build of "
+        f"the book, rounded up to whole minutes; and per exercise, in minutes by kind and "
+        f"difficulty, {per_kind}. The exercise times are the authors' estimates for a "
+        "student who has read the chapter; the rest is computed from the chapters on "
+        "every build."
+    )
+    header = ["Chapter", "Words", "Reading", "Running", "Exercises", "Total"]
+    return [_table(header, [30, 12, 12, 12, 20, 14], rows, ["exercise-index-times"]), basis]
+
+
 class RenderExerciseIndex(SphinxPostTransform):
     """Replace each placeholder by the index; runs before references are resolved (10)."""
 
     default_priority = 4
 
     def run(self, **kwargs: Any) -> None:
+        for placeholder in list(self.document.findall(course_time_node)):
+            times = getattr(self.env, _ENV_TIMES, None)
+            if times is None:
+                times = chapter_times(self.env, collect(self.env, warn=False))
+            container = nodes.container(classes=["exercise-index-container"])
+            container.extend(by_time(times, self.env.docname))
+            placeholder.replace_self(container)
         placeholders = list(self.document.findall(exercise_index_node))
         if not placeholders:
             return
@@ -547,7 +703,9 @@ def _write_css(app: Sphinx, exception: Exception | None) -> None:
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx_exercise")
     app.add_node(exercise_index_node)
+    app.add_node(course_time_node)
     app.add_directive("exercise-index", ExerciseIndexDirective)
+    app.add_directive("course-time", CourseTimeDirective)
     app.add_post_transform(RenderExerciseIndex)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
@@ -557,7 +715,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file(_CSS_FILE)
     return {
         "version": "1.0",
-        "env_version": 1,
+        "env_version": 2,
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }
