@@ -120,3 +120,12 @@ def test_jupyterlab_settings_open_markdown_as_notebooks_and_keep_other_settings(
     viewers = settings["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
     assert viewers == {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
     assert settings["@jupyterlab/apputils-extension:themes"] == {"theme": "Dark"}
+
+
+def test_pytensor_finds_a_compiler():
+    assert check_env.check_compiler() == []
+
+
+def test_a_missing_compiler_is_reported_with_the_fix():
+    (problem,) = check_env.check_compiler(cxx="")
+    assert "no C++ compiler" in problem and "apt-get install g++" in problem

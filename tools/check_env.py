@@ -3,6 +3,9 @@
 * PyTensor links a real BLAS. A pip-installed PyTensor without one warns in every chapter
   that uses it and runs matrix products slowly; the fix is system BLAS
   (tools/system_deps.sh installs Debian's libopenblas-dev), never silencing the warning.
+* PyTensor finds a C++ compiler (``pytensor.config.cxx``): without one it falls back to
+  slow Python implementations, and chapters that compile models miss their time budget.
+  A class JupyterHub image needs one too (see the teaching guide).
 * The installed packages are exactly those pinned in requirements.lock.
 """
 
@@ -35,6 +38,18 @@ def check_blas() -> list[str]:
     return []
 
 
+def check_compiler(cxx: str | None = None) -> list[str]:
+    """A problem if PyTensor has no C++ compiler (``cxx`` overrides what PyTensor found)."""
+    if cxx is None:
+        import pytensor
+
+        cxx = pytensor.config.cxx
+    if not cxx:
+        return ["PyTensor found no C++ compiler (pytensor.config.cxx is empty); install one "
+                "(Debian: apt-get install g++)"]
+    return []
+
+
 def check_lock() -> list[str]:
     problems = []
     pin = re.compile(r"^([A-Za-z0-9_.\-]+)==([^\s;#]+)")
@@ -54,11 +69,12 @@ def check_lock() -> list[str]:
 
 
 def main() -> int:
-    problems = check_blas() + check_lock()
+    problems = check_blas() + check_compiler() + check_lock()
     for problem in problems:
         print(f"check_env: {problem}", file=sys.stderr)
     if not problems:
-        print("check_env: ok (BLAS linked, environment matches requirements.lock)")
+        print("check_env: ok (BLAS linked, C++ compiler found, environment matches "
+              "requirements.lock)")
     return 1 if problems else 0
 
 
