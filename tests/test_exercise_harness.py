@@ -201,3 +201,14 @@ def test_mutation_problems():
 def test_stream_seeds_avoid_the_chapters_seeds():
     seeds = harness.stream_seeds(5, "rng = np.random.default_rng(1002)\ndefault_rng( 1004 )")
     assert seeds == [1001, 1003, 1005, 1006, 1007]
+
+
+def test_the_kernel_gets_the_callers_environment_and_the_builds(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXERCISE_HARNESS_PROBE", "kept")
+    kernel = harness.Kernel(tmp_path, timeout=60)
+    try:
+        run = kernel.run("import os\nprint(os.environ.get('EXERCISE_HARNESS_PROBE'), "
+                         "os.environ.get('BAYESBOOK_BUILD'), os.getcwd())")
+    finally:
+        kernel.close()
+    assert run.stdout.split() == ["kept", "1", str(tmp_path)]

@@ -241,12 +241,13 @@ class Kernel:
 
     def __init__(self, cwd: Path, timeout: float) -> None:
         self.timeout = timeout
+        env = build_environment(REPO)  # before os.environ is swapped: it starts from it
         saved = dict(os.environ)
         os.environ.clear()
-        os.environ.update(build_environment(REPO))
+        os.environ.update(env)
         try:
             self.manager = KernelManager(kernel_name="python3")
-            self.manager.start_kernel(cwd=str(cwd), env=dict(os.environ))
+            self.manager.start_kernel(cwd=str(cwd), env=env)
         finally:
             os.environ.clear()
             os.environ.update(saved)
