@@ -10,6 +10,7 @@ time limit). The full solutions are the chapter as a notebook, as ``make sync`` 
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import grade
@@ -102,21 +103,23 @@ def test_a_kernel_that_exits_gives_error_rows(graded):
         assert status == "error" and "kernel died" in message, (label, message)
 
 
-def test_an_infinite_loop_and_invalid_json_give_error_rows_and_stop_nothing(tmp_path):
+def test_an_infinite_loop_and_invalid_json_give_error_rows(tmp_path):
+    # The loop is the notebook's first cell, so the short limit cannot catch a slow but
+    # correct chapter instead; the main class shows that one bad notebook stops no other.
     md = CHAPTERS[0]
     loop = _student(md)
-    loop.cells[_answer_cells(loop)[0]].source = "while True:\n    pass"
+    loop.cells.insert(0, nbformat.v4.new_code_cell("while True:\n    pass"))
     _write(tmp_path / "loop" / f"{md.stem}.ipynb", loop)
     _mkdir(tmp_path / "broken")
     (tmp_path / "broken" / f"{md.stem}.ipynb").write_text('{"cells": [')
-    _write(tmp_path / "fine" / f"{md.stem}.ipynb", _student(md))
-    grade.grade(tmp_path, timeout=60, jobs=2, chapters=[md])
+    start = time.perf_counter()
+    grade.grade(tmp_path, timeout=20, jobs=2, chapters=[md])
+    assert time.perf_counter() - start < 60
     rows = _rows(tmp_path)
     for label in _labels(md):
-        assert rows[("loop", label)] == ("error", "the notebook did not finish within 60 s")
+        assert rows[("loop", label)] == ("error", "the notebook did not finish within 20 s")
         assert rows[("broken", label)][0] == "error"
         assert "not a valid notebook" in rows[("broken", label)][1]
-        assert rows[("fine", label)][0] == "unanswered"
 
 
 def test_check_cells_are_found_by_label_and_missing_ones_appended(tmp_path):
