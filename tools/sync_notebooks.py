@@ -9,13 +9,16 @@ would pick the direction by file age.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import yaml
+from nbformat.v4.rwbase import split_lines, strip_transient
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
@@ -80,7 +83,11 @@ def render(md: Path) -> str:
             cell.execution_count = None
     nb.nbformat, nb.nbformat_minor = 4, 5
     nbformat.validate(nb)
-    return nbformat.writes(nb) + "\n"
+    # nbformat.writes sorts every key; jupytext compares the pair as MyST text, so cell
+    # metadata written in the chapter's order (a check cell's tags, streams, mutations)
+    # would read back reordered and the pair would differ. Keep the chapter's order.
+    nb = split_lines(strip_transient(copy.deepcopy(nb)))
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
 def main() -> int:
