@@ -21,7 +21,9 @@ from bayesbook.exercises import exercise
 PREVALENCE, SENSITIVITY, FALSE_POSITIVE = Fraction(4, 1000), Fraction(8, 10), Fraction(1, 10)
 
 
-def _posterior_given_positive(prevalence: float, sensitivity: float, false_positive: float) -> float:
+def _posterior_given_positive(
+    prevalence: float, sensitivity: float, false_positive: float
+) -> float:
     true_alarm = sensitivity * prevalence
     return true_alarm / (true_alarm + false_positive * (1 - prevalence))
 
