@@ -35,3 +35,19 @@ def test_enumerated_conditional_is_the_logistic_of_twice_the_field():
     got = answers._conditional_by_enumeration(
         tuple(model.biases), tuple(map(tuple, model.couplings)), tuple(state))
     assert got == pytest.approx(expit(2 * field), rel=1e-12)
+
+
+def test_likelihood_ratio_coverage_matches_root_finding():
+    # The Lambert-W roots against brentq on 2n (r - 1 - log r) = chi2_{1, 0.95}.
+    from scipy import optimize
+
+    n, rate = 20, 2.0
+    threshold = stats.chi2(1).ppf(0.95)
+
+    def gap(r):
+        return 2 * n * (r - 1 - np.log(r)) - threshold
+
+    low, high = optimize.brentq(gap, 1e-6, 1, xtol=1e-14), optimize.brentq(gap, 1, 10, xtol=1e-14)
+    total = stats.gamma(a=n, scale=1 / rate)
+    expected = total.cdf(n * high / rate) - total.cdf(n * low / rate)
+    assert answers._likelihood_ratio_coverage(n, rate) == pytest.approx(expected, abs=1e-10)

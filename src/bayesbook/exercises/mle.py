@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from bayesbook.checks import require, require_close
 from bayesbook.energy import IsingModel, all_states, log_likelihood_gradient, probabilities
@@ -121,8 +121,18 @@ def _wald_coverage(n: int, rate: float) -> float:
     return float(total.cdf(n * (1 + c) / rate) - total.cdf(n * (1 - c) / rate))
 
 
-@exercise("mle-ex6", answers=("coverage", "exact_coverage"))
-def _coverage(coverage: Any, exact_coverage: Any) -> None:
+@cache
+def _likelihood_ratio_coverage(n: int, rate: float) -> float:
+    # 2 n (r - 1 - log r) <= chi2_{1,0.95} with r = rate S / n; the two roots of
+    # r - log r = 1 + t are -W(-exp(-(1 + t))) on the real branches 0 and -1 of Lambert W.
+    t = stats.chi2(1).ppf(0.95) / (2 * n)
+    low, high = (-special.lambertw(-np.exp(-(1 + t)), k).real for k in (0, -1))
+    total = stats.gamma(a=n, scale=1 / rate)
+    return float(total.cdf(n * high / rate) - total.cdf(n * low / rate))
+
+
+@exercise("mle-ex6", answers=("coverage", "exact_coverage", "lr_coverage"))
+def _coverage(coverage: Any, exact_coverage: Any, lr_coverage: Any) -> None:
     label = "mle-ex6"
     repeats = 4000
     exact = _wald_coverage(20, 2.0)
@@ -135,3 +145,5 @@ def _coverage(coverage: Any, exact_coverage: Any) -> None:
     require_close(label, coverage, exact, rtol=0,
                   atol=4 * np.sqrt(exact * (1 - exact) / repeats),
                   what="the simulated coverage")
+    require_close(label, lr_coverage, _likelihood_ratio_coverage(20, 2.0), rtol=1e-8,
+                  what="the likelihood-ratio interval's coverage")
