@@ -139,6 +139,18 @@ def test_fit_matches_moments_and_beats_the_true_model() -> None:
     assert fit.log_likelihood.shape == (fit.n_steps + 1,)
 
 
+@pytest.mark.parametrize("learning_rate", [5.0, 50.0])
+def test_a_too_long_step_is_shortened_not_taken(learning_rate) -> None:
+    # Far above 2 / L for these data, plain gradient ascent oscillates and never converges;
+    # the fit must still reach the moment-matching maximum with a non-decreasing trace.
+    data = sample_exact(random_model(6, seed=6), 500, rng=7)
+    fit = fit_exact(data, learning_rate=learning_rate, tol=1e-8)
+    assert fit.converged
+    np.testing.assert_allclose(model_moments(fit.model).second, data_moments(data).second,
+                               atol=1e-7)
+    assert np.all(np.diff(fit.log_likelihood) >= -1e-12)
+
+
 def test_every_state_once_gives_the_uniform_model() -> None:
     # All 2^M states once each: data moments are 0 off the diagonal, so the MLE is b = 0, J = 0.
     fit = fit_exact(all_states(4), learning_rate=0.2, tol=1e-9, initial=random_model(4, seed=8))

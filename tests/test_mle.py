@@ -113,3 +113,28 @@ def test_observed_information_reports_leaving_the_parameter_space() -> None:
     # At σ = 1e-5 a step of 1e-4 crosses σ = 0, where the density is undefined.
     with pytest.raises(ValueError, match="returned nan"):
         observed_information(lambda t: -stats.norm.logpdf(0.0, 0.0, t[0]), [1e-5])
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1.0, 1e3, 1e6])
+def test_default_settings_fit_gamma_data_of_any_scale(scale) -> None:
+    # Gamma(shape, rate) in (log shape, log rate), started at (0, 0) whatever the data's
+    # scale; the reference is scipy's own gamma fit (location fixed at zero). With data in
+    # the millions, an identity-scaled first BFGS step leaps to where exp overflows.
+    x = np.random.default_rng(3).gamma(2.5, 1.0, size=300) * scale
+
+    def nll(theta):
+        return -stats.gamma.logpdf(x, a=np.exp(theta[0]), scale=np.exp(-theta[1])).sum()
+
+    shape, _, gamma_scale = stats.gamma.fit(x, floc=0)
+    result = fit_mle(nll, [0.0, 0.0])
+    assert result.converged
+    # Both fits stop at gradients far below one standard error's worth of curvature.
+    np.testing.assert_allclose(
+        (result.estimate - [np.log(shape), -np.log(gamma_scale)]) / result.standard_errors,
+        0.0, atol=1e-4)
+
+
+def test_a_non_converged_fit_says_so(gaussian_data) -> None:
+    result = fit_mle(gaussian_nll(gaussian_data), [0.0, 0.0], max_iter=1)
+    assert not result.converged
+    assert "maximum number of iterations" in result.message.lower()

@@ -268,6 +268,12 @@ def log_likelihood_gradient(model: IsingModel, data: ArrayLike) -> LogLikelihood
     )
 
 
+#: Below this step size a failed ascent step means the likelihood cannot be increased.
+_SMALLEST_LEARNING_RATE = 1e-12
+#: Relative size of the rounding error of an average log-likelihood.
+_ROUNDING = 1e-12
+
+
 def fit_exact(
     data: ArrayLike,
     *,
@@ -287,9 +293,11 @@ def fit_exact(
     data : array-like, shape (N, M)
         Observed states with entries ±1.
     learning_rate : float
-        Step size. The log-likelihood is concave with Hessian minus the covariance of the
-        sufficient statistics (x_i and x_i x_j); a step below 2 / L, with L the largest
-        eigenvalue of that covariance along the path, makes it increase at every step.
+        Initial step size. The log-likelihood is concave with Hessian minus the covariance of
+        the sufficient statistics (x_i and x_i x_j); a step below 2 / L, with L the largest
+        eigenvalue of that covariance along the path, makes it increase at every step. A
+        step that would lower the log-likelihood is not taken: the step size is halved
+        instead, so any starting value works and the log-likelihood never decreases.
     max_steps : int
         Largest number of steps.
     tol : float
@@ -316,12 +324,26 @@ def fit_exact(
     sizes = [gradient.max_abs]
     steps = 0
     while sizes[-1] >= tol and steps < max_steps:
-        model = IsingModel(
+        trial = IsingModel(
             model.biases + learning_rate * gradient.biases,
             model.couplings + learning_rate * gradient.couplings,
         )
-        gradient = log_likelihood_gradient(model, spins)
-        trace.append(_log_likelihood_from_moments(model, gradient.positive))
+        trial_gradient = log_likelihood_gradient(trial, spins)
+        trial_value = _log_likelihood_from_moments(trial, trial_gradient.positive)
+        if not trial_value >= trace[-1] - _ROUNDING * max(1.0, abs(trace[-1])):
+            # Too long a step for the curvature here: halve it for the rest of the fit.
+            # (A decrease within rounding error is not a decrease: near the optimum the
+            # gain of a step is of order (gradient)^2, below the log-likelihood's rounding.)
+            learning_rate /= 2
+            if learning_rate < _SMALLEST_LEARNING_RATE:
+                raise ValueError(
+                    "fit_exact: the log-likelihood does not increase along the gradient even "
+                    f"for a learning rate below {_SMALLEST_LEARNING_RATE:g}: the gradient is "
+                    "wrong or the log-likelihood is not computed accurately at this model"
+                )
+            continue
+        model, gradient = trial, trial_gradient
+        trace.append(trial_value)
         sizes.append(gradient.max_abs)
         steps += 1
     return EnergyFit(
