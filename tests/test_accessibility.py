@@ -38,7 +38,7 @@ def open_page(browser, site, path, *, mode="light"):  # noqa: F811
 
 
 def serious_violations(page) -> list[dict]:
-    assert AXE.exists(), f"axe-core is missing: make a11y-deps (npm ci --prefix tools/a11y)"
+    assert AXE.exists(), "axe-core is missing: make a11y-deps (npm ci --prefix tools/a11y)"
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",

@@ -119,9 +119,11 @@ def _labelled_blocks(doctree: nodes.document) -> list[nodes.Element]:
     import sphinx_proof.nodes as proof_nodes
     from sphinx_exercise.nodes import exercise_enumerable_node, exercise_node
 
-    kinds = (exercise_node, exercise_enumerable_node) + tuple(
-        cls for cls in vars(proof_nodes).values()
-        if isinstance(cls, type) and issubclass(cls, nodes.Admonition)
+    kinds = (
+        exercise_node,
+        exercise_enumerable_node,
+        *(cls for cls in vars(proof_nodes).values()
+          if isinstance(cls, type) and issubclass(cls, nodes.Admonition)),
     )
     return [n for n in doctree.findall(lambda n: isinstance(n, kinds)) if n.get("label")]
 
