@@ -154,16 +154,19 @@ def test_launch_download_and_solution_controls_work_from_the_keyboard(
             ), f"Tab from the {label} toggle does not move into its menu"
             page.keyboard.press("Escape")
             page.evaluate("document.activeElement.blur()")
-        # A solution's dropdown opens with the keyboard.
+        # A solution's dropdown (sphinx-togglebutton's button) opens with the keyboard.
         reached = _tab_until(
             page, "!!document.activeElement.closest('.solution') "
-            "&& document.activeElement.matches('summary, button')", limit=1500,
+            "&& document.activeElement.matches('button.toggle-button')", limit=1500,
         )
         assert reached, "Tab never reaches a solution's toggle"
-        was_open = page.evaluate("document.activeElement.closest('details').open")
+        assert page.evaluate("document.activeElement.getAttribute('aria-expanded')") == "false"
         page.keyboard.press("Enter")
-        assert page.evaluate("document.activeElement.closest('details').open") != was_open, (
+        assert page.evaluate("document.activeElement.getAttribute('aria-expanded')") == "true", (
             "Enter does not open the solution"
         )
+        assert page.evaluate(
+            "!document.activeElement.closest('.solution').classList.contains('toggle-hidden')"
+        ), "the solution stays hidden after Enter"
     finally:
         watch.close()
