@@ -8,11 +8,12 @@ STAMP   := $(VENV)/.bayesbook-env
 CHAPTER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env book test test-fast sync lab bench student grade chapter lock lint clean clean-cache
+.PHONY: help env book pdf test test-fast sync lab bench student grade chapter lock lint clean clean-cache a11y-deps
 
 help:
 	@echo "make book       set up .venv (if needed) and build the executed book into _build/html"
-	@echo "make test       set up, build the book and run every test (what CI runs)"
+	@echo "make pdf        the book as a PDF (after make book): _build/pdf/book.pdf"
+	@echo "make test       set up, build the book and its PDF and run every test (what CI runs)"
 	@echo "make lab        open the chapters in JupyterLab (book/*.md open as notebooks)"
 	@echo "make sync       regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make chapter CHAPTER=book/03_markov_chains.md   execute one chapter, report time and memory"
@@ -42,9 +43,23 @@ book: $(STAMP)
 	@echo "The book is in _build/html: open _build/html/index.html, or serve it with"
 	@echo "  $(BIN)/python -m http.server --directory _build/html 8000   (then http://localhost:8000)"
 
-test: $(STAMP)
-	bash tools/system_deps.sh --browser
+pdf: $(STAMP)
+	bash tools/system_deps.sh --pdf
 	$(BIN)/python tools/build_book.py
+	$(BIN)/python tools/build_pdf.py
+
+# axe-core for the accessibility tests, pinned in tools/a11y/package-lock.json.
+A11Y := tools/a11y/node_modules/axe-core/axe.min.js
+$(A11Y): tools/a11y/package.json tools/a11y/package-lock.json
+	npm ci --prefix tools/a11y --no-audit --no-fund --loglevel=error
+	touch $(A11Y)
+
+a11y-deps: $(A11Y)
+
+test: $(STAMP) $(A11Y)
+	bash tools/system_deps.sh --browser --pdf
+	$(BIN)/python tools/build_book.py
+	$(BIN)/python tools/build_pdf.py
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 test-fast: $(STAMP)
