@@ -95,7 +95,7 @@ def _total_gradient_variance(log_joint, mean, log_sd, control_variate, n_estimat
 
 
 #: Standard deviation of log(variance ratio) for vi-ex4's design, measured over streams.
-LOG_RATIO_SD: float = 0.2
+LOG_RATIO_SD: float = 0.06
 
 
 @functools.cache
@@ -117,13 +117,13 @@ def _vi_ex4(variance_ratio, *, log_joint, start):
             "variance_ratio should be a number larger than one: the control variate is "
             "meant to lower the variance.")
     reference = _reference_variance_ratio(tuple(log_joint.y), tuple(np.ravel(start)))
-    # A total variance from 300 estimates of heavy-tailed gradients has a relative standard
-    # error of about 0.2 (measured over 200 streams: the log of the ratio of two such totals
-    # has a standard deviation of about LOG_RATIO_SD); the reference, from 4000 estimates
-    # each, adds little. Four of those standard deviations pass a correct answer on all but
-    # a few in ten thousand streams and reject the mistakes the exercise is about (the
-    # ratio of standard deviations, a starting sd of 0.5, the means' coordinates alone).
-    require("vi-ex4", abs(np.log(ratio / reference)) < 4 * LOG_RATIO_SD,
+    # The log of the ratio of two total variances, each from 300 estimates, has a standard
+    # deviation of LOG_RATIO_SD (measured over 60 streams of the chapter's design: 0.057);
+    # the reference, from 4000 estimates each way, adds about a quarter of that. Five of
+    # those standard deviations (a factor of 1.35) pass a correct answer on essentially every
+    # stream and reject the mistakes the exercise is about (a ratio of standard deviations,
+    # about the square root; a starting sd of 0.5, a factor of about 90 smaller).
+    require("vi-ex4", abs(np.log(ratio / reference)) < 5 * LOG_RATIO_SD,
             "variance_ratio does not agree with an independent estimate of the same ratio "
             "(300 estimates each way, 16 draws each, at the first run's start with every "
             "sd 0.1, summed over all 18 gradient coordinates).")
@@ -203,8 +203,12 @@ def _vi_ex6(fixed_elbo, n_decreases, *, buggy_elbo, x, start_means, prior_sd, n_
     trace = _cavi_trace(fixed_elbo, x, start_means, prior_sd, n_iter)
     require("vi-ex6", np.all(np.diff(trace) > -vi.ROUNDING_TOLERANCE * np.abs(trace[1:])),
             "fixed_elbo decreases under exact CAVI updates, which a correct ELBO never does.")
-    buggy = _cavi_trace(buggy_elbo, x, start_means, prior_sd, n_iter)
-    expected = int(np.sum(np.diff(buggy) < -vi.ROUNDING_TOLERANCE * np.abs(buggy[1:])))
-    require("vi-ex6", isinstance(n_decreases, (int, np.integer)) and n_decreases == expected,
+    buggy = np.diff(_cavi_trace(buggy_elbo, x, start_means, prior_sd, n_iter))
+    # Steps within rounding of zero may be counted either way: a range of right answers.
+    fewest = int(np.sum(buggy < -vi.ROUNDING_TOLERANCE * np.abs(buggy).max()))
+    most = int(np.sum(buggy < vi.ROUNDING_TOLERANCE * np.abs(buggy).max()))
+    require("vi-ex6", isinstance(n_decreases, (int, np.integer)) and fewest > 0,
+            "n_decreases should be a whole number (and buggy_elbo should be the chapter's).")
+    require("vi-ex6", fewest <= n_decreases <= most,
             "n_decreases is not the number of iterations at which buggy_elbo went down "
             "(count the steps of its trace that are negative).")
