@@ -203,10 +203,11 @@ def _vi_ex6(fixed_elbo, n_decreases, *, buggy_elbo, x, start_means, prior_sd, n_
     trace = _cavi_trace(fixed_elbo, x, start_means, prior_sd, n_iter)
     require("vi-ex6", np.all(np.diff(trace) > -vi.ROUNDING_TOLERANCE * np.abs(trace[1:])),
             "fixed_elbo decreases under exact CAVI updates, which a correct ELBO never does.")
-    buggy = np.diff(_cavi_trace(buggy_elbo, x, start_means, prior_sd, n_iter))
-    # Steps within rounding of zero may be counted either way: a range of right answers.
-    fewest = int(np.sum(buggy < -vi.ROUNDING_TOLERANCE * np.abs(buggy).max()))
-    most = int(np.sum(buggy < vi.ROUNDING_TOLERANCE * np.abs(buggy).max()))
+    values = _cavi_trace(buggy_elbo, x, start_means, prior_sd, n_iter)
+    buggy = np.diff(values)
+    # A step within rounding of zero (1e-12 of the ELBO's size) may be counted either way.
+    band = 1e-12 * np.abs(values).max()
+    fewest, most = int(np.sum(buggy < -band)), int(np.sum(buggy < band))
     require("vi-ex6", isinstance(n_decreases, (int, np.integer)) and fewest > 0,
             "n_decreases should be a whole number (and buggy_elbo should be the chapter's).")
     require("vi-ex6", fewest <= n_decreases <= most,
