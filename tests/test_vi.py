@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from scipy import integrate, special, stats
 
-from bayesbook import vi
+from bayesbook import mixtures, vi
 
 # --------------------------------------------------------------------------------------
 # Helpers: a bimodal target written with scipy.stats
@@ -292,6 +292,37 @@ def test_elbo_never_decreases():
         assert result.elbo.shape == (result.n_iter + 1,)
 
 
+def test_an_elbo_decrease_is_an_error_not_convergence(monkeypatch):
+    # A deliberately broken update: exact for five iterations, then it shifts every mean by
+    # 2, which lowers the ELBO. The old stopping rule read any decrease as "converged".
+    x = simulated_data(0)
+    exact_update = vi.update_components
+    calls = []
+
+    def broken_update(x, resp, prior_sd):
+        calls.append(1)
+        means, variances = exact_update(x, resp, prior_sd)
+        return (means + 2.0 if len(calls) > 5 else means), variances
+
+    monkeypatch.setattr(vi, "update_components", broken_update)
+    with pytest.raises(RuntimeError, match="the ELBO decreased by .* at iteration 6"):
+        vi.cavi_gmm(x, 3, prior_sd=5.0, rng=0)
+
+
+def test_a_decrease_within_rounding_still_converges(monkeypatch):
+    # At a fixed point the ELBO repeats up to rounding; a wobble of 1e-12 of its size either
+    # way (below ROUNDING_TOLERANCE) is convergence, not an error.
+    exact_elbo = vi._elbo
+    signs = itertools.cycle([1.0, -1.0])
+
+    def wobbling_elbo(*args):
+        value = exact_elbo(*args)
+        return value + next(signs) * 1e-12 * abs(value)
+
+    monkeypatch.setattr(vi, "_elbo", wobbling_elbo)
+    assert vi.cavi_gmm(simulated_data(1), 3, prior_sd=5.0, rng=0).converged
+
+
 def test_fixed_point_equations_hold_at_convergence():
     x = simulated_data(11)
     prior_sd = 4.0
@@ -530,6 +561,29 @@ def test_bbvi_finds_the_mean_field_optimum_of_a_gaussian_target():
     assert np.all(np.abs(fits - expected) < 0.1)
 
 
+def test_bbvi_defaults_work_at_any_scale():
+    # The mean-field optimum of a Gaussian target is known in closed form (see above), and a
+    # change of units moves it by the same factor. With the default settings a fit to the
+    # target scaled by 1000 must find it; the old absolute Adam step (0.1 per step, decaying)
+    # could move a mean by less than 100 in 3000 steps and stopped near the start.
+    expected = np.concatenate([TARGET_MEAN, 1 / np.sqrt(np.diag(TARGET_PRECISION))])
+    for scale in (1e3, 1.0):
+        target = stats.multivariate_normal(scale * TARGET_MEAN, scale**2 * TARGET_COV)
+        fit = vi.bbvi(target.logpdf, np.zeros(2), rng=11)
+        got = np.concatenate([fit.mean, fit.sd]) / scale
+        np.testing.assert_allclose(got, expected, atol=0.05)
+
+
+def test_bbvi_is_equivariant_under_a_change_of_units():
+    # Adam's steps are taken in q's own units, so a fit in units 1000 times smaller, started
+    # at a q 1000 times narrower, is the same fit, up to rounding.
+    target_small = stats.multivariate_normal(1e-3 * TARGET_MEAN, 1e-6 * TARGET_COV)
+    fit = vi.bbvi(TARGET.logpdf, np.zeros(2), rng=5, n_steps=500)
+    fit_small = vi.bbvi(target_small.logpdf, np.zeros(2), rng=5, n_steps=500, init_sd=1e-4)
+    np.testing.assert_allclose(fit_small.mean * 1e3, fit.mean, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(fit_small.sd * 1e3, fit.sd, rtol=1e-6)
+
+
 def test_bbvi_elbo_estimate_matches_the_closed_form():
     fit = vi.bbvi(TARGET.logpdf, [0.0, 0.0], rng=1, n_steps=500, n_samples=8)
     value, standard_error = fit.elbo_estimate(TARGET.logpdf, n_draws=20_000, rng=2)
@@ -661,7 +715,7 @@ def legendre_rule(lower: float, upper: float, n_panels: int):
     return (centres + half * nodes).ravel(), (half * weights).ravel()
 
 
-def test_coclustering_probabilities_match_responsibilities():
+def test_responsibilities_and_coclustering_come_from_mixtures():
     model = vi.MixtureLogJoint(SEVEN, 3)
     theta = np.random.default_rng(3).normal(size=(4, 9))
     resp = model.responsibilities(theta)
@@ -670,10 +724,13 @@ def test_coclustering_probabilities_match_responsibilities():
     for s in range(4):
         joint = weights[s] * stats.norm.pdf(SEVEN[:, None], means[s], sds[s])
         np.testing.assert_allclose(resp[s], joint / joint.sum(axis=1, keepdims=True), rtol=1e-10)
-    matrix = vi.coclustering_probabilities(model, theta)
-    expected = np.mean([r @ r.T for r in resp], axis=0)
+    # q's co-clustering matrix is chapter 6's, from these responsibilities: the average over
+    # draws of P(z_i = z_j | theta) = sum_k r_ik r_jk, written out here as a loop.
+    matrix = mixtures.coclustering(resp)
+    expected = np.mean([[[r[i] @ r[j] for j in range(7)] for i in range(7)] for r in resp], axis=0)
     np.fill_diagonal(expected, 1.0)
     np.testing.assert_allclose(matrix, expected, rtol=1e-12)
+    assert not hasattr(vi, "coclustering_probabilities"), "one implementation, in mixtures"
 
 
 def test_mixture_log_joint_rejects_bad_input():

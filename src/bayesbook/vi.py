@@ -12,8 +12,8 @@ module holds what chapter 7 teaches:
 - black-box VI with the score-function gradient and a leave-one-out control variate
   (``score_function_gradient``, ``bbvi``), and the log joint of a Gaussian mixture with
   unknown means, standard deviations and weights in unconstrained coordinates
-  (``MixtureLogJoint``) with the co-clustering probabilities it implies
-  (``coclustering_probabilities``).
+  (``MixtureLogJoint``), whose responsibilities come from :mod:`bayesbook.mixtures` (and its
+  co-clustering matrix from ``mixtures.coclustering``).
 """
 
 from __future__ import annotations
@@ -25,9 +25,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
+from bayesbook import mixtures
 from bayesbook._validation import as_float_array, as_rng, check_covariance, check_positive
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+
+#: Relative size of an ELBO change that floating-point rounding can produce in
+#: :func:`cavi_gmm` (the ELBO is a sum of O(N) terms, each exact to about 1e-16 of
+#: its size); a larger decrease is a bug, not rounding.
+ROUNDING_TOLERANCE: float = 1e-10
 
 # ---------------------------------------------------------------------------------------------
 # KL divergences between Gaussians
@@ -390,7 +396,9 @@ def cavi_gmm(
     distinct data points drawn with ``rng`` (variances one), the responsibilities at their
     update; each iteration then updates all q(μₖ), then all q(cᵢ). Every update maximises the
     ELBO over its own factor, so the ELBO never decreases. The run stops when the ELBO rises
-    by less than ``tol`` times its magnitude, or after ``max_iter`` iterations.
+    by less than ``tol`` times its magnitude, or after ``max_iter`` iterations. A decrease
+    larger than rounding (``ROUNDING_TOLERANCE`` times its magnitude) is never taken for
+    convergence: it means an update or the ELBO is wrong, and the run raises.
 
     Parameters
     ----------
@@ -412,6 +420,11 @@ def cavi_gmm(
     CAVIResult
         ``means`` (K,), ``variances`` (K,), ``resp`` (N, K), ``elbo`` (n_iter + 1,),
         ``converged``, ``n_iter``.
+
+    Raises
+    ------
+    RuntimeError
+        If an iteration lowers the ELBO by more than rounding.
     """
     x = as_float_array(x, "x", ndim=1)
     n_components = check_positive(n_components, "n_components", integer=True)
@@ -429,11 +442,17 @@ def cavi_gmm(
     resp = update_assignments(x, means, variances)
     elbo = [_elbo(x, means, variances, resp, prior_sd)]
     converged = False
-    for _ in range(max_iter):
+    for iteration in range(1, max_iter + 1):
         means, variances = update_components(x, resp, prior_sd)
         resp = update_assignments(x, means, variances)
         elbo.append(_elbo(x, means, variances, resp, prior_sd))
-        if elbo[-1] - elbo[-2] < tol * abs(elbo[-1]):
+        change = elbo[-1] - elbo[-2]
+        if change < -ROUNDING_TOLERANCE * abs(elbo[-1]):
+            raise RuntimeError(
+                f"the ELBO decreased by {-change:.3g} nats at iteration {iteration}; exact "
+                "coordinate updates never lower it, so an update or the ELBO is wrong"
+            )
+        if change < tol * abs(elbo[-1]):
             converged = True
             break
     return CAVIResult(
@@ -602,10 +621,15 @@ def bbvi(
     """Return a mean-field Gaussian q fitted by black-box VI (score-function gradients, Adam).
 
     Each step draws ``n_samples`` points from q, estimates the ELBO's gradient with
-    :func:`score_function_gradient` and moves (mean, log sd) uphill with Adam. The step size
-    decays as ``learning_rate / sqrt(1 + t / 100)``, and the answer is the average of the
-    iterates over the second half of the run (Polyak–Ruppert averaging), which removes most
-    of the jitter that noisy gradients leave in the last iterate.
+    :func:`score_function_gradient` and moves (mean, log sd) uphill with Adam. Adam's step
+    has a fixed size whatever the gradient's, so it is taken in q's own units: each mean
+    moves by ``learning_rate`` times the current sd of its coordinate, each log sd by
+    ``learning_rate``. The defaults therefore work for coordinates of any scale (a step of
+    0.1 in absolute units would crawl on data in the thousands and jitter far beyond the
+    posterior's width on data in the thousandths). The step size decays as
+    ``learning_rate / sqrt(1 + t / 100)``, and the answer is the average of the iterates over
+    the second half of the run (Polyak–Ruppert averaging), which removes most of the jitter
+    that noisy gradients leave in the last iterate.
 
     Parameters
     ----------
@@ -623,7 +647,8 @@ def bbvi(
     n_samples : int
         Draws per gradient estimate (at least 2 with a control variate).
     learning_rate : float
-        Initial Adam step size.
+        Initial Adam step size, in units of q's sd for the means (and of log sd for the
+        log sds).
     control_variate : bool
         Use the leave-one-out control variate.
 
@@ -662,7 +687,8 @@ def bbvi(
         direction = (first_moment / (1.0 - beta1**step)) / (
             np.sqrt(second_moment / (1.0 - beta2**step)) + eps
         )
-        params = params + learning_rate / np.sqrt(1.0 + step / 100.0) * direction
+        units = np.concatenate([np.exp(params[dim:]), np.ones(dim)])
+        params = params + learning_rate / np.sqrt(1.0 + step / 100.0) * units * direction
         if step >= first_averaged:
             average += (params - average) / (step - first_averaged + 1)
     return BBVIResult(mean=average[:dim], sd=np.exp(average[dim:]), elbo=elbo)
@@ -717,9 +743,14 @@ class MixtureLogJoint:
         return log_prior + np.sum(_logsumexp(log_components), axis=1)
 
     def responsibilities(self, theta: ArrayLike) -> NDArray:
-        """Return p(zᵢ = k | y, θ) for every draw, shape (S, N, K)."""
-        _, log_components = self._log_terms(self._checked(theta))
-        return _softmax(log_components)
+        """Return p(zᵢ = k | y, θ) for every draw, shape (S, N, K).
+
+        The parameters are unpacked and handed to :func:`bayesbook.mixtures.responsibilities`,
+        the book's one implementation of the responsibilities; with
+        :func:`bayesbook.mixtures.coclustering` they give q's co-clustering matrix.
+        """
+        means, sds, weights = self.unpack(theta)
+        return mixtures.responsibilities(self.y, weights, means, sds)
 
     def _checked(self, theta: ArrayLike) -> NDArray:
         theta = as_float_array(theta, "theta", ndim=2)
@@ -777,25 +808,6 @@ def _logsumexp(values: NDArray) -> NDArray:
 def _log_softmax(logits: NDArray) -> NDArray:
     """log(exp(logits) / Σ exp(logits)) along the last axis, computed stably."""
     return logits - _logsumexp(logits)[..., None]
-
-
-def _softmax(logits: NDArray) -> NDArray:
-    """exp(logits) / Σ exp(logits) along the last axis, computed stably."""
-    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return weights / weights.sum(axis=-1, keepdims=True)
-
-
-def coclustering_probabilities(log_joint: MixtureLogJoint, theta: ArrayLike) -> NDArray:
-    """Return P(zᵢ = zⱼ) averaged over draws θ (e.g. from q), shape (N, N).
-
-    For each draw, P(zᵢ = zⱼ | y, θ) = Σₖ rᵢₖ rⱼₖ with the responsibilities r (the labels
-    are independent given θ); the matrix is the average over the draws, a Monte Carlo
-    estimate of E_q[P(zᵢ = zⱼ | y, θ)]. The diagonal is one.
-    """
-    resp = log_joint.responsibilities(theta)
-    matrix = np.einsum("sik,sjk->ij", resp, resp) / resp.shape[0]
-    np.fill_diagonal(matrix, 1.0)
-    return matrix
 
 
 def _positive_array(values: ArrayLike, name: str) -> NDArray:

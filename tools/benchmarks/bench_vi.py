@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from bayesbook import vi
+from bayesbook import mixtures, vi
 
 N_POINTS = 3000
 N_COMPONENTS = 5
@@ -100,7 +100,8 @@ def seven_point_answer(seed: int) -> tuple[float, float, int]:
         fit = vi.bbvi(model, start, rng=rng, n_steps=BBVI_STEPS, n_samples=BBVI_SAMPLES,
                       learning_rate=BBVI_LEARNING_RATE)
         elbo, _ = fit.elbo_estimate(model, n_draws=20_000, rng=rng)
-        probability = vi.coclustering_probabilities(model, fit.sample(4000, rng=rng))[0, 1]
+        draws = fit.sample(4000, rng=rng)
+        probability = mixtures.coclustering(model.responsibilities(draws))[0, 1]
         if elbo > best_elbo:
             best_elbo, best_probability = elbo, float(probability)
     return best_probability, best_elbo, BBVI_STARTS
