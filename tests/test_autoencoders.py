@@ -172,6 +172,37 @@ def test_linear_autoencoder_spans_the_principal_subspace_of_the_svd():
     assert np.all(np.diff(model.loss_history) <= 1e-12)  # small steps: monotone descent
 
 
+def test_linear_autoencoder_defaults_work_on_data_of_any_scale_and_offset():
+    # LIBRARY.md: a default step size must not fail on data of another scale. The same
+    # data in other units (x 100, shifted by 1000) reach the PCA optimum with the defaults,
+    # with the same weights (the descent runs on standardised data) and the loss in the
+    # data's units.
+    X = sheet_data()
+    reference = ae.fit_linear_autoencoder(X, 2, rng=3)
+    rescaled = ae.fit_linear_autoencoder(100.0 * X + 1000.0, 2, rng=3)
+    np.testing.assert_allclose(rescaled.decoder_weights, reference.decoder_weights, atol=1e-10)
+    np.testing.assert_allclose(rescaled.loss_history, 1e4 * reference.loss_history, rtol=1e-8)
+    smallest = np.linalg.eigvalsh(np.cov(100.0 * X, rowvar=False))[0]
+    np.testing.assert_allclose(
+        rescaled.loss_history[-1], smallest * (X.shape[0] - 1) / X.shape[0], rtol=1e-6
+    )
+    reconstruction = rescaled.decode(rescaled.encode(100.0 * X + 1000.0))
+    np.testing.assert_allclose(
+        np.mean(np.sum((reconstruction - 100.0 * X - 1000.0) ** 2, axis=1)),
+        rescaled.loss_history[-1], rtol=1e-8,
+    )
+
+
+def test_linear_autoencoder_keeps_the_biases_of_the_centred_descent():
+    # On centred data the biases of the descent stay zero, so the code is (x - mean) W_e
+    # and the decoder adds the mean back.
+    X = sheet_data()
+    model = ae.fit_linear_autoencoder(X, 2, rng=1, n_steps=200)
+    np.testing.assert_allclose(model.decoder_bias, X.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(model.encode(X), (X - X.mean(axis=0)) @ model.encoder_weights,
+                               atol=1e-12)
+
+
 def test_linear_autoencoder_is_reproducible():
     X = sheet_data()
     first = ae.fit_linear_autoencoder(X, 1, rng=5, n_steps=50)
@@ -193,6 +224,12 @@ def test_linear_autoencoder_is_reproducible():
 def test_fit_linear_autoencoder_rejects_bad_input(kwargs, error, match):
     with pytest.raises(error, match=match):
         ae.fit_linear_autoencoder(sheet_data(), rng=0, **kwargs)
+
+
+@pytest.mark.parametrize("X", [np.ones((5, 3)), np.ones((1, 3))])
+def test_fit_linear_autoencoder_needs_two_different_points(X):
+    with pytest.raises(ValueError, match="at least two different data points"):
+        ae.fit_linear_autoencoder(X, 1, rng=0)
 
 
 def test_fit_linear_autoencoder_needs_explicit_randomness():
@@ -297,6 +334,57 @@ def test_corrupt_adds_noise_of_the_right_size():
     np.testing.assert_array_equal(ae.corrupt(X, 0.0, rng=0), X)
 
 
+def test_mask_pixels_zeroes_a_binomial_fraction_and_keeps_the_rest():
+    X = np.random.default_rng(3).uniform(0.1, 1.0, size=(400, 50))
+    masked = ae.mask_pixels(X, 0.3, rng=0)
+    zeroed = masked == 0
+    # The number of masked entries is Binomial(20 000, 0.3); allow four standard deviations.
+    assert abs(zeroed.mean() - 0.3) < 4 * np.sqrt(0.3 * 0.7 / X.size)
+    np.testing.assert_array_equal(masked[~zeroed], X[~zeroed])
+    np.testing.assert_array_equal(ae.mask_pixels(X, 0.0, rng=0), X)
+
+
+@pytest.mark.parametrize(
+    ("mask_rate", "error", "match"),
+    [(1.0, ValueError, r"mask_rate must be a probability in \[0, 1\)"),
+     (-0.1, ValueError, "mask_rate must be a probability"),
+     (True, TypeError, "mask_rate must be a number")],
+)
+def test_mask_pixels_rejects_bad_rates(mask_rate, error, match):
+    with pytest.raises(error, match=match):
+        ae.mask_pixels(np.zeros((2, 2)), mask_rate, rng=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "corrupted"),
+    [({"noise_sd": 0.3}, lambda inputs, clean: np.abs(inputs - clean).mean() > 0.1),
+     ({"mask_rate": 0.5}, lambda inputs, clean: 0.3 < np.mean((inputs == 0) & (clean > 0))),
+     ({}, lambda inputs, clean: np.array_equal(inputs, clean))],
+)
+def test_denoising_trains_on_corrupted_inputs_against_clean_targets(monkeypatch, options,
+                                                                   corrupted):
+    # Spy on the compiled step: its inputs must be corrupted (or clean for a plain
+    # autoencoder) and its targets must be rows of the clean training data.
+    X = pixel_data(n=64)
+    trainer = ae._trainer("autoencoder", TINY)
+    seen = []
+    original = trainer.step
+
+    def spy(inputs, targets, learning_rate):
+        seen.append((inputs.copy(), targets.copy()))
+        return original(inputs, targets, learning_rate)
+
+    monkeypatch.setattr(trainer, "step", spy)
+    model = ae.fit_autoencoder(X, TINY, rng=4, n_epochs=2, batch_size=32, **options)
+    assert len(seen) == 4
+    rows = {row.tobytes() for row in X}
+    for inputs, targets in seen:
+        assert all(row.tobytes() in rows for row in targets)
+        assert corrupted(inputs, targets)
+    assert model.mask_rate == options.get("mask_rate", 0.0)
+    assert model.noise_sd == options.get("noise_sd", 0.0)
+
+
 @pytest.mark.parametrize(
     ("noise_sd", "error", "match"),
     [(-0.1, ValueError, "noise_sd must be a non-negative"),
@@ -318,6 +406,7 @@ def test_corrupt_rejects_bad_noise(noise_sd, error, match):
         (pixel_data(), TINY, {"n_epochs": 0}, ValueError, "n_epochs must be a positive integer"),
         (pixel_data(), TINY, {"batch_size": -3}, ValueError, "batch_size must be a positive"),
         (pixel_data(), TINY, {"noise_sd": -1.0}, ValueError, "noise_sd must be a non-negative"),
+        (pixel_data(), TINY, {"mask_rate": 1.5}, ValueError, "mask_rate must be a probability"),
         (pixel_data(), TINY, {"X_validation": np.ones((3, 5))}, ValueError,
          "X_validation must have 4 columns"),
     ],
@@ -385,7 +474,9 @@ def test_vae_loss_matches_scipy_densities_and_the_closed_form_kl():
                                rtol=1e-8)
 
 
-def test_vae_elbo_terms_are_the_loss_terms():
+def test_vae_elbo_terms_and_loss_use_the_same_noise_stream():
+    # Plumbing only (both call the same objective): elbo_terms(rng=s) draws the noise that
+    # loss(X, noise) is given; the terms themselves are tested against scipy above.
     model = tiny_vae()
     X = pixel_data(n=8)
     log_likelihood, kl = model.elbo_terms(X, rng=11)
@@ -457,8 +548,10 @@ def test_grid_posterior_matches_gauss_hermite_quadrature():
     expected = np.log(likelihood @ w)
     posterior = ae.grid_posterior(model, X, np.linspace(-8, 8, 321))
     np.testing.assert_allclose(posterior.log_marginal, expected, atol=1e-8)
-    total = np.exp(posterior.log_posterior).sum(axis=1) * posterior.cell_area
-    np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+    # The posterior means E[z | x] = E_prior[z p(x|z)] / p(x), by the same Gauss–Hermite rule.
+    grid_probabilities = np.exp(posterior.log_posterior) * posterior.cell_area
+    expected_means = (likelihood * w) @ z / (likelihood @ w)[:, None]
+    np.testing.assert_allclose(grid_probabilities @ posterior.points, expected_means, atol=1e-8)
 
 
 def test_elbo_by_quadrature_matches_grid_integration_and_monte_carlo():
@@ -477,6 +570,14 @@ def test_elbo_by_quadrature_matches_grid_integration_and_monte_carlo():
     # And the ELBO never exceeds log p(x).
     log_px = ae.grid_posterior(model, X, np.linspace(-8, 8, 321)).log_marginal
     assert np.all(expected - kl <= log_px)
+
+
+def test_optimal_gaussian_refuses_to_return_an_unconverged_search():
+    model = tiny_vae()
+    x = pixel_data(n=1)[0]
+    with pytest.raises(ValueError, match="did not converge"):
+        ae.optimal_gaussian(model, x, np.array([2.0, -2.0]), np.array([0.1, 3.0]),
+                            max_iterations=5)
 
 
 def test_optimal_gaussian_improves_on_the_encoder_and_is_a_maximum():

@@ -48,6 +48,7 @@ __all__ = [
     "grid_posterior",
     "kl_standard_normal",
     "linear_autoencoder_loss",
+    "mask_pixels",
     "optimal_gaussian",
     "pca",
     "sample_per_class",
@@ -234,15 +235,23 @@ def fit_linear_autoencoder(
     *,
     rng: np.random.Generator | int,
     n_steps: int = 3000,
-    learning_rate: float = 0.05,
+    learning_rate: float = 0.1,
     init_scale: float = 0.1,
 ) -> LinearAutoencoder:
     """Return a linear autoencoder fitted to X (N, D) by full-batch gradient descent.
 
+    The data are centred and divided by ``sqrt(lambda_1)``, the square root of the largest
+    eigenvalue of their covariance (divisor N), before the descent, and the fitted
+    weights are mapped back to the units of X. So the descent, and whether it converges,
+    is the same for X, 100 X and X + 1000: ``learning_rate`` is the step in units of
+    ``1 / lambda_1``, and steps up to about 0.5 are stable. On centred data both biases
+    stay exactly zero during the descent; the returned biases put back the mean
+    (``encoder_bias = -mean @ encoder_weights``, ``decoder_bias = mean``).
+
     Parameters
     ----------
     X : array-like, shape (N, D)
-        Training data.
+        Training data; N >= 2, not all points equal.
     n_code : int
         Size of the code, 1 <= n_code <= D.
     rng : numpy.random.Generator or int
@@ -250,12 +259,19 @@ def fit_linear_autoencoder(
     n_steps : int
         Number of gradient steps.
     learning_rate : float
-        Step size; too large a step makes the loss grow, which raises a ``ValueError``.
+        Step size in units of ``1 / lambda_1``; too large a step makes the loss grow, which
+        raises a ``ValueError``.
     init_scale : float
         Standard deviation of the initial weights.
+
+    Returns
+    -------
+    LinearAutoencoder
+        Its ``loss_history`` is in the units of X (the loss of the standardised problem
+        times ``lambda_1``).
     """
     X = _data_matrix(X, "X")
-    n_features = X.shape[1]
+    n_points, n_features = X.shape
     n_code = check_positive(n_code, "n_code", integer=True)
     if n_code > n_features:
         raise ValueError(
@@ -265,6 +281,12 @@ def fit_linear_autoencoder(
     learning_rate = check_positive(learning_rate, "learning_rate")
     init_scale = check_positive(init_scale, "init_scale")
     rng = as_rng(rng)
+    mean = X.mean(axis=0)
+    top_eigenvalue = np.linalg.norm(X - mean, ord=2) ** 2 / n_points  # lambda_1 (divisor N)
+    if n_points < 2 or not top_eigenvalue > 0:
+        raise ValueError("X must hold at least two different data points to fit a subspace")
+    scale = np.sqrt(top_eigenvalue)
+    standardised = (X - mean) / scale
     params = {
         "encoder_weights": init_scale * rng.standard_normal((n_features, n_code)),
         "encoder_bias": np.zeros(n_code),
@@ -273,16 +295,23 @@ def fit_linear_autoencoder(
     }
     losses = np.empty(n_steps + 1)
     for step in range(n_steps):
-        losses[step], gradient = linear_autoencoder_loss(X, params)
+        losses[step], gradient = linear_autoencoder_loss(standardised, params)
         if losses[step] > 1e3 * losses[0]:
             raise ValueError(
-                f"gradient descent diverged (the loss grew from {losses[0]:.3g} to "
-                f"{losses[step]:.3g}); use a smaller learning_rate than {learning_rate}"
+                f"gradient descent diverged (the loss grew by a factor of more than 1000); "
+                f"use a smaller learning_rate than {learning_rate}"
             )
         for name in params:
             params[name] = params[name] - learning_rate * gradient[name]
-    losses[-1], _ = linear_autoencoder_loss(X, params)
-    return LinearAutoencoder(**params, loss_history=losses)
+    losses[-1], _ = linear_autoencoder_loss(standardised, params)
+    # Back to the units of X: code = (x - mean) W_e, reconstruction = code W_d + mean.
+    return LinearAutoencoder(
+        encoder_weights=params["encoder_weights"],
+        encoder_bias=scale * params["encoder_bias"] - mean @ params["encoder_weights"],
+        decoder_weights=params["decoder_weights"],
+        decoder_bias=scale * params["decoder_bias"] + mean,
+        loss_history=top_eigenvalue * losses,
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -519,6 +548,32 @@ def corrupt(
     return X + _check_noise_sd(noise_sd) * as_rng(rng).standard_normal(X.shape)
 
 
+def _check_mask_rate(mask_rate: float) -> float:
+    if isinstance(mask_rate, bool) or not isinstance(mask_rate, (int, float, np.number)):
+        raise TypeError(f"mask_rate must be a number, got {mask_rate!r}")
+    if not 0 <= mask_rate < 1:
+        raise ValueError(
+            f"mask_rate must be a probability in [0, 1) (the fraction of inputs set to 0), "
+            f"got {mask_rate}"
+        )
+    return float(mask_rate)
+
+
+def mask_pixels(
+    X: ArrayLike, mask_rate: float, *, rng: np.random.Generator | int
+) -> NDArray[np.float64]:
+    """Return X (N, D) with each entry set to 0 independently with probability ``mask_rate``.
+
+    This is the *masking noise* of denoising autoencoders (Vincent et al., 2008). A dropout
+    layer on the inputs does the same and also divides the kept entries by
+    ``1 - mask_rate``; for a network that learns its first layer, that factor only
+    rescales the first weights.
+    """
+    X = _data_matrix(X, "X")
+    mask_rate = _check_mask_rate(mask_rate)
+    return np.where(as_rng(rng).random(X.shape) < mask_rate, 0.0, X)
+
+
 @dataclass(frozen=True)
 class Autoencoder:
     """A trained (possibly denoising) autoencoder.
@@ -534,12 +589,14 @@ class Autoencoder:
         ``encoder_weight_i`` (n_in, n_out), ``encoder_bias_i`` (n_out,), and the same for
         ``decoder_...``.
     noise_sd : float
-        Standard deviation of the Gaussian corruption of the inputs in training (0: plain).
+        Standard deviation of the Gaussian corruption of the inputs in training (0: none).
     train_loss : ndarray, shape (n_epochs,)
-        Per-pixel mean squared error on the training data in each epoch (with corrupted
-        inputs if noise_sd > 0).
+        Per-pixel mean squared error against the clean training data in each epoch (with
+        corrupted inputs if noise_sd > 0 or mask_rate > 0).
     validation_loss : ndarray, shape (n_epochs,) or (0,)
         The same loss on the validation data after each epoch (empty without validation data).
+    mask_rate : float
+        Probability with which each input was set to 0 in training (0: no masking).
     """
 
     layer_sizes: tuple[int, ...]
@@ -547,6 +604,7 @@ class Autoencoder:
     noise_sd: float
     train_loss: NDArray[np.float64]
     validation_loss: NDArray[np.float64]
+    mask_rate: float = 0.0
 
     @property
     def n_layers(self) -> int:
@@ -590,6 +648,7 @@ def fit_autoencoder(
     rng: np.random.Generator | int,
     X_validation: ArrayLike | None = None,
     noise_sd: float = 0.0,
+    mask_rate: float = 0.0,
     n_epochs: int = 100,
     batch_size: int = 64,
     learning_rate: float = 0.01,
@@ -610,6 +669,11 @@ def fit_autoencoder(
         With noise_sd > 0, a denoising autoencoder: every minibatch's inputs get fresh
         Gaussian noise of this standard deviation, and the targets stay clean (the
         validation inputs are corrupted once, with the same noise level).
+    mask_rate : float
+        With 0 < mask_rate < 1, a denoising autoencoder with masking noise: every
+        minibatch's inputs have each entry set to 0 with this probability (``mask_pixels``),
+        and the targets stay clean. Combined with noise_sd > 0, the inputs are masked and
+        then get Gaussian noise.
     n_epochs, batch_size : int
         Passes over the data and minibatch size.
     learning_rate : float
@@ -620,16 +684,22 @@ def fit_autoencoder(
     layer_sizes = _check_layer_sizes(layer_sizes, X.shape[1])
     n_epochs, batch_size, learning_rate = _check_training(n_epochs, batch_size, learning_rate)
     noise_sd = _check_noise_sd(noise_sd)
+    mask_rate = _check_mask_rate(mask_rate)
     rng = as_rng(rng)
     n_layers = len(layer_sizes) - 1
 
+    def corrupted(batch: NDArray[np.float64]) -> NDArray[np.float64]:
+        if mask_rate > 0:
+            batch = mask_pixels(batch, mask_rate, rng=rng)
+        return corrupt(batch, noise_sd, rng=rng) if noise_sd > 0 else batch
+
     def make_inputs(batch: NDArray[np.float64]) -> list:
-        return [corrupt(batch, noise_sd, rng=rng), batch]
+        return [corrupted(batch), batch]
 
     validation_loss = None
     if X_validation is not None:
         X_validation = _data_matrix(X_validation, "X_validation", X.shape[1])
-        noisy_validation = corrupt(X_validation, noise_sd, rng=rng)
+        noisy_validation = corrupted(X_validation)
 
         def validation_loss(params: Params) -> float:
             return float(_squared_error(params, noisy_validation, X_validation, n_layers, np))
@@ -640,7 +710,7 @@ def fit_autoencoder(
         validation_loss, n_epochs=n_epochs, batch_size=batch_size,
         learning_rate=learning_rate, rng=rng,
     )
-    return Autoencoder(layer_sizes, params, noise_sd, train_loss, val_loss)
+    return Autoencoder(layer_sizes, params, noise_sd, train_loss, val_loss, mask_rate)
 
 
 # --------------------------------------------------------------------------------------
@@ -1020,6 +1090,7 @@ def optimal_gaussian(
     start_sd: ArrayLike,
     *,
     n_nodes: int = 20,
+    max_iterations: int | None = None,
 ) -> GaussianApproximation:
     """Return the diagonal Gaussian maximising the ELBO of one data point: VI without amortization.
 
@@ -1036,8 +1107,15 @@ def optimal_gaussian(
         Where the optimisation starts (e.g. the encoder's q, or the exact posterior's moments).
     n_nodes : int
         Quadrature nodes per latent axis.
+    max_iterations : int, optional
+        Nelder–Mead's iteration limit (default 4000 per latent dimension); a search that
+        stops at the limit before converging raises a ``ValueError`` rather than return an
+        unconverged answer.
     """
     n_code = vae.layer_sizes[-1]
+    if max_iterations is None:
+        max_iterations = 4000 * n_code
+    max_iterations = check_positive(max_iterations, "max_iterations", integer=True)
     x = as_float_array(x, "x", ndim=1)[None, :]
     start_mean = _data_matrix(np.atleast_2d(start_mean), "start_mean", n_code)[0]
     start_sd = _data_matrix(np.atleast_2d(start_sd), "start_sd", n_code)[0]
@@ -1052,8 +1130,14 @@ def optimal_gaussian(
 
     result = minimize(
         negative_elbo, np.concatenate([start_mean, np.log(start_sd)]), method="Nelder-Mead",
-        options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": 4000 * n_code},
+        options={"xatol": 1e-7, "fatol": 1e-10, "maxiter": max_iterations},
     )
+    if not result.success:
+        raise ValueError(
+            f"the search for the best Gaussian did not converge ({result.message}); start it "
+            f"nearer the optimum (e.g. at the exact posterior's moments) or allow more "
+            f"max_iterations than {max_iterations}"
+        )
     return GaussianApproximation(result.x[:n_code], np.exp(result.x[n_code:]), -float(result.fun))
 
 
