@@ -5,7 +5,8 @@
    now filled), and peak memory of the kernel and its child processes.
    Budgets: ≤ 60 s warm and ≤ 1.5 GB per chapter.
 2. The whole build from a clean execution cache, with a cold PyTensor cache and then a warm
-   one, and a warm rebuild with nothing changed (budget ≤ 20 s).
+   one, a warm rebuild with nothing changed (budget ≤ 20 s), and the PDF edition (its time
+   and size).
 3. The library benchmarks in tools/benchmarks/bench_*.py.
 
 The main ``_build/`` execution cache is cleared by this script (it measures clean builds);
@@ -84,7 +85,24 @@ def build_table() -> list[str]:
         rows.append(f"| rebuild, nothing changed (≤ {REBUILD_SECONDS:.0f} s) | {again:.1f} | "
                     f"{mark(ok)} |")
         print(rows[-1], flush=True)
+        rows.append(pdf_row(env))
+        print(rows[-1], flush=True)
     return rows
+
+
+def pdf_row(env: dict[str, str]) -> str:
+    """The PDF edition from the warm execution cache (make pdf): wall time and file size."""
+    if shutil.which("xelatex") is None:
+        return "| PDF edition (make pdf) | not measured: no xelatex (system_deps.sh --pdf) | ✗ |"
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "build_pdf.py")], env=env, cwd=REPO,
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False,
+    )
+    seconds = time.perf_counter() - start
+    pdf = REPO / "_build" / "pdf" / "book.pdf"
+    size = f", {pdf.stat().st_size / 1e6:.1f} MB" if result.returncode == 0 and pdf.exists() else ""
+    return f"| PDF edition (make pdf){size} | {seconds:.0f} | {mark(result.returncode == 0)} |"
 
 
 def library_benchmarks() -> list[str]:
