@@ -13,9 +13,13 @@ writes it) with, for every exercise,
 * the ``exercise`` directive kept, in a markdown cell of its own;
 * everything from ``solution-start`` to ``solution-end`` removed: both marker cells and
   every prose and code cell between them (a non-gated ``solution`` directive is removed
-  too). One empty code cell takes the solution's place, for the student's answer;
+  too). One answer cell takes the solution's place: every answer name the exercise's
+  check is registered with (``bayesbook.exercises``) set to ``...``
+  (``tuned_step = ...  # your answer``), so running the check before answering says
+  "not answered yet", never ``NameError``;
 * the ``check``-tagged cell that follows the solution kept, so the student can test
-  their answer.
+  their answer; its ``mutations`` and ``streams`` metadata (the wrong answers the
+  exercise harness proves the check rejects) are dropped from every cell.
 
 Everything else is kept as it is, including the Colab install cell (a student notebook
 runs on Colab, Binder, a JupyterHub or a local install). Outputs and execution counts are
@@ -49,6 +53,8 @@ from myst_parser.parsers.mdit import create_md_parser
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sync_notebooks import toc_chapters
 
+from bayesbook.exercises import lookup
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = REPO / "_build" / "student"
 
@@ -57,6 +63,9 @@ _ACTED_ON = ("exercise", "solution-start", "solution-end", "solution")
 _DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<argument>.*)$")
 _LABEL_OPTION = re.compile(r"^:label:\s*(?P<label>\S+)\s*$", re.M)
 _LABEL_YAML = re.compile(r"^label:\s*(?P<label>\S+)\s*$", re.M)
+#: Cell metadata for the exercise harness only: it shows the wrong answers, so students
+#: never get it.
+_HARNESS_METADATA = ("mutations", "streams")
 
 
 class StudentEditionError(ValueError):
@@ -151,15 +160,25 @@ def pieces(md: Path) -> list[Piece]:
 # ---------------------------------------------------------------- the student notebook
 
 def _cell(piece: Piece) -> nbformat.NotebookNode:
+    metadata = {k: v for k, v in piece.metadata.items() if k not in _HARNESS_METADATA}
     if piece.kind == "code":
-        return nbformat.v4.new_code_cell(piece.text, metadata=piece.metadata)
+        return nbformat.v4.new_code_cell(piece.text, metadata=metadata)
     if piece.kind == "raw":
-        return nbformat.v4.new_raw_cell(piece.text, metadata=piece.metadata)
-    return nbformat.v4.new_markdown_cell(piece.text, metadata=piece.metadata)
+        return nbformat.v4.new_raw_cell(piece.text, metadata=metadata)
+    return nbformat.v4.new_markdown_cell(piece.text, metadata=metadata)
 
 
-def _answer_cell() -> nbformat.NotebookNode:
-    return nbformat.v4.new_code_cell("")
+def answer_stub(label: str) -> str:
+    """The answer cell of exercise ``label``: each registered answer name set to ``...``."""
+    try:
+        answers = lookup(label).answers
+    except ValueError as error:
+        raise StudentEditionError(f"{label}: {error} (see CONTRIBUTING.md, Exercises)") from None
+    return "\n".join(f"{name} = ...  # your answer" for name in answers)
+
+
+def _answer_cell(label: str) -> nbformat.NotebookNode:
+    return nbformat.v4.new_code_cell(answer_stub(label))
 
 
 def strip_solutions(md: Path) -> tuple[list[nbformat.NotebookNode], tuple[str, ...], int]:
@@ -177,8 +196,8 @@ def strip_solutions(md: Path) -> tuple[list[nbformat.NotebookNode], tuple[str, .
     for piece in pieces(md):
         if open_solution is not None:
             if piece.kind == "solution-end":
+                cells.append(_answer_cell(open_solution.argument))
                 open_solution = None
-                cells.append(_answer_cell())
                 removed += 1
             elif piece.kind in ("solution-start", "exercise", "solution"):
                 raise StudentEditionError(
@@ -199,7 +218,7 @@ def strip_solutions(md: Path) -> tuple[list[nbformat.NotebookNode], tuple[str, .
                     f"does not follow {expected}"
                 )
             if piece.kind == "solution":
-                cells.append(_answer_cell())
+                cells.append(_answer_cell(piece.argument))
                 removed += 1
             else:
                 open_solution = piece
@@ -248,8 +267,10 @@ def readme(root: Path) -> str:
     return f"""# Student notebooks
 
 One notebook per chapter of *Bayesian Inference and Generative Models*. Each exercise is
-followed by an empty code cell for your answer and a check cell: run the check cell after
-your answer and it tells you whether the answer is right (it never prints the answer).
+followed by an answer cell (`name = ...  # your answer`: replace each `...` by your answer,
+computed in as many cells as you like) and a check cell: run the check cell after your
+answer and it tells you whether the answer is right (it never prints the answer); before you
+answer it says "not answered yet".
 Do the exercises in order; run the chapter's cells from the top first.
 
 The notebooks import the book's library `bayesbook`:
@@ -263,10 +284,14 @@ The notebooks import the book's library `bayesbook`:
 
 
 def write_zip(folder: Path, zip_path: Path) -> Path:
-    """Zip ``folder`` (deterministically: sorted names, fixed timestamps) into ``zip_path``."""
+    """Zip the files of ``folder`` (deterministically: sorted names, fixed timestamps).
+
+    Only the folder's own files (notebooks, README) go in: the student web book that
+    ``tools/student_site.py`` writes into ``folder/html`` is published, not handed out.
+    """
     zip_path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
             info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}",
                                    date_time=(2000, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
