@@ -137,9 +137,13 @@ def test_the_books_seven_point_answer_agrees_with_exact_enumeration(built_html):
     exact = mixtures.exact_coclustering(
         mixtures.SEVEN_POINT_DATA, 3, **asdict(mixtures.SEVEN_POINT_PRIOR)
     )[0, 1]
-    # Enumeration is exact up to quadrature error (~1e-9), so the combined error is the MCSE.
-    assert 0 < mcse < 0.05
-    assert abs(value - exact) < 4 * mcse, (value, mcse, exact)
+    # What the chapter's prose and asserts promise: ESS >= 1000 and R-hat <= 1.01 (so the
+    # MCSE of a [0, 1] quantity is at most 0.5 / sqrt(1000)), and within 0.03 of the exact
+    # value: the divergences' bias (about 0.015) is not inside the MCSE.
+    ess = float(glued["mix_seven_ess"]["data"]["text/plain"])
+    rhat = float(glued["mix_seven_rhat"]["data"]["text/plain"])
+    assert ess >= 1000 and rhat <= 1.01 and 0 < mcse < 0.016, (ess, rhat, mcse)
+    assert abs(value - exact) <= 0.03, (value, mcse, exact)
 
 
 def test_the_site_holds_only_the_books_pages(built_html):

@@ -47,6 +47,7 @@ def test_binder_gets_blas_installs_bayesbook_and_opens_md_as_notebooks():
     assert "pip install --no-deps --no-build-isolation -e ." in post
     assert "tools/jupyterlab_settings.py" in post
     assert "tools/check_env.py" in post
+    assert "tools/prewarm.py" in post  # the compile caches ship warm in the image
 
 
 def test_bayesbook_runtime_dependencies_are_in_the_lock():

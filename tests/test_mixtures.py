@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import asdict
 
+import arviz as az
 import numpy as np
 import pymc as pm
 import pytest
@@ -480,15 +481,19 @@ def test_seven_point_exact_answer_by_independent_integration():
 def test_seven_point_answer_by_nuts_agrees_with_exact_enumeration():
     """The book's query P(z_1 = z_2 | data) by two independent methods."""
     exact = mx.exact_coclustering(mx.SEVEN_POINT_DATA, 3, **asdict(mx.SEVEN_POINT_PRIOR))
-    # The chapter's sampler settings with another seed (see book/06_mixtures.md for why).
+    # The chapter's sampler and settings (nutpie) with another seed.
     with mx.seven_point_model():
-        idata = pm.sample(draws=400, tune=300, chains=6, cores=1, target_accept=0.9,
-                          init="jitter+adapt_diag_grad", random_seed=31, progressbar=False,
+        idata = pm.sample(draws=4000, tune=1000, chains=6, nuts_sampler="nutpie",
+                          target_accept=0.9, random_seed=31, progressbar=False,
                           compute_convergence_checks=False)
     post = idata.posterior
     resp = mx.responsibilities(mx.SEVEN_POINT_DATA, post["weights"].values,
                                post["mu"].values, post["sigma"].values)
     estimate = mx.coclustering_estimate(resp, 0, 1)
-    # The exact value's quadrature error is ~1e-9 (see the test above); allow 4 MCSE.
-    assert abs(estimate.probability - exact[0, 1]) < 4 * estimate.mcse
-    assert estimate.mcse < 0.05
+    # What the chapter asserts of its own run: ESS >= 1000 (so MCSE <= 0.5 / sqrt(1000)),
+    # and within 0.03 of the exact value (quadrature error ~1e-9). The band is not 4 MCSE:
+    # the divergences leave a bias of about 0.015 that no MCSE includes (issue 14 measured
+    # 0.018 +- 0.007 with 6 x 8000 draws), plus about 2 MCSE of noise.
+    assert estimate.ess >= 1000 and estimate.mcse < 0.016
+    assert float(az.rhat(estimate.per_draw)) <= 1.01
+    assert abs(estimate.probability - exact[0, 1]) < 0.03

@@ -9,8 +9,8 @@ cell raises or when any cell writes to stderr (warnings included), exactly the g
 the book build. Peak memory is the largest total resident memory of the kernel and every
 process it starts (compilers, sampler workers), sampled every 20 ms.
 
-``--cold-pytensor`` runs with an empty, temporary PyTensor compile directory (the first
-run on a fresh machine); by default PyTensor's usual cache (~/.pytensor) is used.
+``--cold-pytensor`` runs with an empty, temporary PyTensor compile directory and numba
+cache (the first run on a fresh machine); by default the usual caches (~/.pytensor) are used.
 ``--sphinx`` also builds the chapter alone (with the preface, the references, and the
 chapters named by ``--also`` for cross-references) in an isolated folder under
 ``_build/partial/`` with every Sphinx gate on, to catch bad directives and references
@@ -90,9 +90,14 @@ def stderr_outputs(nb) -> list[str]:
 
 
 def with_compiledir(env: dict[str, str], compiledir: Path) -> dict[str, str]:
-    """``env`` with PyTensor compiling into ``compiledir`` instead of ~/.pytensor."""
+    """``env`` with PyTensor compiling into ``compiledir`` instead of ~/.pytensor.
+
+    numba's cache (nutpie's compiled log densities) goes to ``compiledir/numba``, so an
+    empty ``compiledir`` is a cold start for both compilers.
+    """
     flags = [f for f in env.get("PYTENSOR_FLAGS", "").split(",") if f]
-    return {**env, "PYTENSOR_FLAGS": ",".join([*flags, f"base_compiledir={compiledir}"])}
+    return {**env, "PYTENSOR_FLAGS": ",".join([*flags, f"base_compiledir={compiledir}"]),
+            "NUMBA_CACHE_DIR": str(compiledir / "numba")}
 
 
 def run(chapter: Path, *, compiledir: Path | None = None, timeout: int = 600) -> ChapterRun:
