@@ -417,18 +417,20 @@ def metropolis(
     accepted = np.empty((n_steps, n_chains), dtype=bool)
     block = max(1, min(n_steps, BLOCK_ELEMENTS // (n_chains * dim)))
     for first in range(0, n_steps, block):
-        n_block = min(block, n_steps - first)
-        noise = rng.standard_normal((n_block, n_chains, dim))
+        # The block's scaled normals are drawn straight into the output array; step t then
+        # adds the current state in place (its proposal) and overwrites the rejected rows
+        # with the current state, so no step allocates a new (n_chains, dim) array.
+        noise = samples[first:first + block]
+        rng.standard_normal(out=noise)
         if scale_t is None:
             noise *= step
         else:
-            noise = noise @ scale_t
-        log_u = -rng.standard_exponential((n_block, n_chains))
-        for k in range(n_block):
+            noise[...] = noise @ scale_t
+        log_u = -rng.standard_exponential(noise.shape[:2])
+        for k in range(noise.shape[0]):
             t = first + k
-            # The proposal is written where the new state goes; rejected rows are then
-            # overwritten by the current state, so the step needs no new arrays.
-            proposal = np.add(current, noise[k], out=samples[t])
+            proposal = noise[k]
+            proposal += current
             proposal_lp = _log_prob_at(log_prob, proposal)
             accept = np.less(log_u[k], proposal_lp - current_lp, out=accepted[t])
             reject = ~accept
