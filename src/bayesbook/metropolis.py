@@ -171,10 +171,9 @@ def _check_states(x0: ArrayLike) -> NDArray[np.float64]:
     return x0.copy()
 
 
-def _log_prob_at(log_prob: LogProb, x: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``log_prob(x)`` as an (n_chains,) array, refusing NaN and +inf."""
+def _per_chain(values: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log_prob``'s output as shape (n_chains,), or a ValueError naming the shapes."""
     n_chains = x.shape[0]
-    values = np.asarray(log_prob(x), dtype=float)
     if values.shape != (n_chains,):
         if values.size != n_chains or values.ndim > 1:
             raise ValueError(
@@ -182,12 +181,24 @@ def _log_prob_at(log_prob: LogProb, x: NDArray[np.float64]) -> NDArray[np.float6
                 f"it should return shape ({n_chains},), but it returned shape {values.shape}"
             )
         values = values.reshape(n_chains)
-    if not (values < np.inf).all():  # NaN or +inf somewhere
-        c = int(np.argmax(~(values < np.inf)))
+    return values
+
+
+def _refuse_nan_or_plus_inf(values: NDArray[np.float64], x: NDArray[np.float64]) -> None:
+    """Raise if a log density (values, shape (..., n_chains)) is NaN or +inf at x (..., dim)."""
+    bad = ~(values < np.inf)  # NaN or +inf
+    if bad.any():
+        where = np.unravel_index(int(np.argmax(bad)), bad.shape)
         raise ValueError(
-            f"log_prob returned {values[c]} at {x[c].tolist()} (chain {c}); a log density "
-            "must be a number or -inf (zero density) — check the formula there"
+            f"log_prob returned {values[where]} at {x[where].tolist()} (chain {where[-1]}); "
+            "a log density must be a number or -inf (zero density) — check the formula there"
         )
+
+
+def _log_prob_at(log_prob: LogProb, x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log_prob(x)`` as an (n_chains,) array, refusing NaN and +inf."""
+    values = _per_chain(np.asarray(log_prob(x), dtype=float), x)
+    _refuse_nan_or_plus_inf(values, x)
     return values
 
 
@@ -414,7 +425,7 @@ def metropolis(
     current_lp = _initial_log_prob(log_prob, current)
     samples = np.empty((n_steps, n_chains, dim))
     log_probs = np.empty((n_steps, n_chains))
-    accepted = np.empty((n_steps, n_chains), dtype=bool)
+    rejected = np.empty((n_steps, n_chains), dtype=bool)
     block = max(1, min(n_steps, BLOCK_ELEMENTS // (n_chains * dim)))
     for first in range(0, n_steps, block):
         # The block's scaled normals are drawn straight into the output array; step t then
@@ -431,17 +442,19 @@ def metropolis(
             t = first + k
             proposal = noise[k]
             proposal += current
-            proposal_lp = _log_prob_at(log_prob, proposal)
-            accept = np.less(log_u[k], proposal_lp - current_lp, out=accepted[t])
-            reject = ~accept
+            proposal_lp = log_probs[t]
+            proposal_lp[...] = _per_chain(np.asarray(log_prob(proposal), dtype=float), proposal)
+            # Reject unless u < p(y) / p(x); a NaN log density is caught after the block.
+            reject = np.greater_equal(log_u[k], proposal_lp - current_lp, out=rejected[t])
             np.copyto(proposal, current, where=reject[:, np.newaxis])
             np.copyto(proposal_lp, current_lp, where=reject)
-            log_probs[t] = proposal_lp
             current, current_lp = proposal, proposal_lp
+        # A NaN or +inf proposal is never rejected above, so it is stored: find and report it.
+        _refuse_nan_or_plus_inf(log_probs[first:first + block], noise)
     return Chains(
         samples=samples.transpose(1, 0, 2),
         log_prob=log_probs.T,
-        accepted=accepted.T,
+        accepted=~rejected.T,
     )
 
 

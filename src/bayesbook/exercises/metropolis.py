@@ -22,6 +22,7 @@ EX1_SIGMA = 2.0
 EX2_PAIRS = ((0.5, 1.0), (2.4, 1.0), (3.0, 2.0), (10.0, 0.5))
 MODE_WEIGHTS = (0.3, 0.7)
 MODE_MEANS = (-3.0, 3.0)
+MODES = tuple(zip(MODE_WEIGHTS, MODE_MEANS, strict=True))
 MODE_SD = 0.6
 EX4_CHAINS = 5000
 EX5_CHAINS = 4000
@@ -101,14 +102,14 @@ def _mh_ex3(W_barker, *, p_disc, T_disc):
 @cache
 def _mixture_mean_abs() -> float:
     def density(x: float) -> float:
-        return sum(w * stats.norm.pdf(x, m, MODE_SD) for w, m in zip(MODE_WEIGHTS, MODE_MEANS))
+        return sum(w * stats.norm.pdf(x, m, MODE_SD) for w, m in MODES)
 
     return float(integrate.quad(lambda x: abs(x) * density(x), -20, 0)[0]
                  + integrate.quad(lambda x: x * density(x), 0, 20)[0])
 
 
 def _mixture_cdf(x: np.ndarray) -> np.ndarray:
-    return sum(w * stats.norm.cdf(x, m, MODE_SD) for w, m in zip(MODE_WEIGHTS, MODE_MEANS))
+    return sum(w * stats.norm.cdf(x, m, MODE_SD) for w, m in MODES)
 
 
 @exercise("mh-ex4", answers=("independence_final",))
