@@ -27,7 +27,7 @@ MODE_SD = 0.6
 EX4_CHAINS = 5000
 EX5_CHAINS = 4000
 EX5_POSTERIOR = (13.0, 31.0)
-EX6_DRAWS = 9000
+EX6_DRAWS = 5000
 #: R-hat above which the chapter calls chains not mixed, and the threshold for "stuck".
 RHAT_MIXED = 1.01
 RHAT_STUCK = 1.1
