@@ -164,6 +164,10 @@ def _mh_ex6(rhat_small, rhat_large, draws_ex6):
         require("mh-ex6", isinstance(value, float), f"{name} should be a Python float.")
         require_close("mh-ex6", value, _rhat(np.asarray(draws_ex6[step], dtype=float)),
                       rtol=1e-6, what=f"{name} (ArviZ's R-hat of the run with step {step})")
+    small = np.asarray(draws_ex6[0.5], dtype=float)
+    require("mh-ex6", np.mean(small[:2] < 0) > 0.5 and np.mean(small[2:] > 0) > 0.5,
+            "with the small step the first two chains should sit in the mode at -3 and the "
+            "last two in the mode at +3: were they started there?")
     require("mh-ex6", rhat_small > RHAT_STUCK,
             "rhat_small should reveal chains stuck in different modes: were they started "
             "in different modes?")
