@@ -147,10 +147,10 @@ def test_block_of_everything_is_the_joint():
 )
 def test_gibbs_chains_reach_the_target(scan, blocks):
     # 3000 chains from a start 5 standard deviations away; after 60 sweeps the start is
-    # forgotten (the slowest linear rate here is below 0.95 per sweep: 0.95**60 < 0.05 sd
-    # of bias would already be far below the KS resolution 1.95/sqrt(3000) = 0.036), so
-    # the final states are independent draws from N(MEAN3, COV3). Test each marginal and
-    # two projections that depend on the correlations.
+    # forgotten: the slowest linear rate of the four settings is about 0.87 per sweep (the
+    # random scan), and 5 * 0.87**60 = 1e-3 sd of bias is far below the KS resolution
+    # 1.95/sqrt(3000) = 0.036. So the final states are independent draws from
+    # N(MEAN3, COV3). Test each marginal and two projections that depend on the correlations.
     n_chains = 3000
     start = MEAN3 + 5 * np.sqrt(np.diag(COV3))
     result = gibbs.gibbs_gaussian_chains(

@@ -100,6 +100,60 @@ def test_stationary_of_absorbing_chain_is_unique():
     np.testing.assert_allclose(markov.stationary_distribution(W), [0, 0, 1], atol=1e-12)
 
 
+def neighbour_metropolis(p: np.ndarray) -> np.ndarray:
+    """Metropolis matrix by hand: propose i - 1 or i + 1 with prob. 1/2 each (off the ends:
+    stay), accept with min(1, p_new / p_old)."""
+    n = p.size
+    W = np.zeros((n, n))
+    for j in range(n):
+        for i in (j - 1, j + 1):
+            if 0 <= i < n:
+                W[i, j] = 0.5 * min(1.0, p[i] / p[j])
+        W[j, j] = 1.0 - W[:, j].sum()
+    return W
+
+
+def double_well(n: int, depth: float) -> np.ndarray:
+    """A bimodal target on n states whose valley is exp(-depth) times lower than its peaks."""
+    x = np.linspace(-1.0, 1.0, n)
+    log_p = -depth * (x**2 - 1.0) ** 2
+    return np.exp(log_p - log_p.max()) / np.exp(log_p - log_p.max()).sum()
+
+
+@pytest.mark.parametrize("depth", [18.0, 25.0, 30.0])
+def test_stationary_of_metastable_chain(depth):
+    # Irreducible, so pi is unique, but the spectral gap is ~1e-9 or smaller: a tolerance on
+    # singular values of W - I used to count two stationary distributions. Detailed balance
+    # holds by construction, so the answer is the target itself.
+    p = double_well(40, depth)
+    W = neighbour_metropolis(p)
+    assert markov.is_irreducible(W)
+    assert markov.spectrum(W).spectral_gap < 1e-8
+    np.testing.assert_allclose(markov.stationary_distribution(W), p, rtol=1e-9)
+
+
+def test_stationary_of_near_identity_chain():
+    # Off-diagonal entries of 1e-9: W - I is tiny everywhere (SVD counted 0 null vectors),
+    # but W = (1 - eps) I + eps R has R's stationary distribution, from numpy.linalg.eig.
+    R = random_chain(6, seed=4)
+    eps = 1e-9
+    W = (1 - eps) * np.eye(6) + eps * R
+    np.testing.assert_allclose(markov.stationary_distribution(W), eig_stationary(R), rtol=1e-7)
+    a, b = 1e-10, 3e-10
+    np.testing.assert_allclose(
+        markov.stationary_distribution(two_state(a, b)), [b / (a + b), a / (a + b)], rtol=1e-9
+    )
+
+
+def test_closed_classes():
+    W = np.zeros((5, 5))
+    W[:2, :2] = two_state(0.3, 0.4)
+    W[2:4, 2:4] = two_state(0.1, 0.2)
+    W[:, 4] = [0.25, 0.25, 0.25, 0.0, 0.25]  # state 4 is transient: it leaks into both classes
+    assert [c.tolist() for c in markov.closed_classes(W)] == [[0, 1], [2, 3]]
+    assert [c.tolist() for c in markov.closed_classes(random_chain(4, seed=0))] == [[0, 1, 2, 3]]
+
+
 def test_stationary_refuses_reducible_chain():
     W = np.zeros((4, 4))
     W[:2, :2] = two_state(0.3, 0.4)
@@ -196,6 +250,22 @@ def test_metropolis_matrix_satisfies_detailed_balance():
     np.testing.assert_allclose(markov.stationary_distribution(W), p, atol=1e-12)
     # ... but not with respect to another distribution.
     assert not markov.detailed_balance(W, np.full(5, 0.2))
+
+
+def test_detailed_balance_is_relative_to_each_flow():
+    # A discretised N(0, 1) on 81 points over +-10 (tail probabilities ~1e-22): its
+    # Metropolis matrix is reversible; corrupted so that state 0 always jumps right, it is
+    # not (p is not even stationary), though every flow changes by less than 1e-20.
+    x = np.linspace(-10.0, 10.0, 81)
+    p = np.exp(-0.5 * x**2) / np.exp(-0.5 * x**2).sum()
+    W = neighbour_metropolis(p)
+    assert markov.detailed_balance(W, p)
+    W_bad = W.copy()
+    W_bad[:, 0] = 0.0
+    W_bad[1, 0] = 1.0
+    assert np.max(np.abs(W_bad * p - W * p)) < 1e-20
+    assert markov.stationary_distribution(W_bad)[0] < 0.6 * p[0]
+    assert not markov.detailed_balance(W_bad, p)
 
 
 def test_birth_death_chain_is_reversible():
@@ -416,8 +486,8 @@ def test_detailed_balance_validation():
         markov.detailed_balance(W, [1.0])
     with pytest.raises(ValueError, match="p must be non-negative"):
         markov.detailed_balance(W, [1.5, -0.5])
-    with pytest.raises(ValueError, match="atol must be a positive finite number"):
-        markov.detailed_balance(W, [0.6, 0.4], atol=-1e-3)
+    with pytest.raises(ValueError, match="rtol must be a positive finite number"):
+        markov.detailed_balance(W, [0.6, 0.4], rtol=-1e-3)
 
 
 def test_coefficients_validation():

@@ -217,7 +217,7 @@ def test_chains_are_zero_density_safe_and_never_leave_the_support():
 
 
 def test_shapes_for_one_and_several_chains():
-    one = metropolis(gaussian_log_prob(np.zeros(3), np.eye(3)), np.zeros(3), 50, 0.5, rng=1)
+    one = metropolis(gaussian_log_prob(np.zeros(3), np.eye(3)), np.zeros((1, 3)), 50, 0.5, rng=1)
     assert one.samples.shape == (1, 50, 3)
     assert one.log_prob.shape == (1, 50)
     assert one.acceptance_rate.shape == (1,)
@@ -236,7 +236,7 @@ def test_starting_points_are_not_modified():
     x0 = np.zeros((3, 2))
     metropolis(gaussian_log_prob(np.zeros(2), np.eye(2)), x0, 20, 1.0, rng=4)
     np.testing.assert_array_equal(x0, 0.0)
-    x0_one = np.zeros(2)
+    x0_one = np.zeros((1, 2))
     metropolis(gaussian_log_prob(np.zeros(2), np.eye(2)), x0_one, 20, 1.0, rng=4)
     np.testing.assert_array_equal(x0_one, 0.0)
 
@@ -284,7 +284,7 @@ def test_to_inference_data_matches_the_samples():
 
 
 def test_to_inference_data_refuses_bad_names():
-    chains = metropolis(gaussian_log_prob(np.zeros(2), np.eye(2)), np.zeros(2), 5, 1.0, rng=3)
+    chains = metropolis(gaussian_log_prob(np.zeros(2), np.eye(2)), np.zeros((1, 2)), 5, 1.0, rng=3)
     with pytest.raises(ValueError, match="names must be 2 strings, one per coordinate"):
         chains.to_inference_data(names=["a"])
     with pytest.raises(ValueError, match="names must be distinct"):
@@ -301,25 +301,62 @@ def standard_normal_2d(x):
 @pytest.mark.parametrize("step", [0.0, -1.0, np.inf])
 def test_non_positive_step_size(step):
     with pytest.raises(ValueError, match="step_size must be a positive finite number"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, step, rng=1)
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, step, rng=1)
+
+
+def test_zero_dimensional_array_step_size_is_a_number():
+    a = metropolis(standard_normal_2d, np.zeros((3, 2)), 20, np.array(0.8), rng=6)
+    b = metropolis(standard_normal_2d, np.zeros((3, 2)), 20, 0.8, rng=6)
+    np.testing.assert_array_equal(a.samples, b.samples)
+
+
+@pytest.mark.parametrize("sampler", ["metropolis", "metropolis_hastings"])
+def test_one_dimensional_x0_with_several_entries_is_ambiguous(sampler):
+    # Shape (4,) could be four chains of a 1-D target or one 4-D chain; it used to mean the
+    # latter silently, leaving three coordinates a 1-D log_prob ignores to diffuse freely.
+    def log_prob(x):
+        return -0.5 * x[..., 0] ** 2
+
+    def run(x0):
+        if sampler == "metropolis":
+            return metropolis(log_prob, x0, 10, 1.0, rng=1)
+        return metropolis_hastings(log_prob, x0, 10, lambda x, rng: x + 1.0, None, rng=1)
+
+    with pytest.raises(ValueError, match=r"x0 of shape \(4,\) is ambiguous: write "
+                                         r"x0\.reshape\(1, 4\).* or x0\.reshape\(4, 1\)"):
+        run(np.zeros(4))
+    assert run(np.zeros((4, 1))).samples.shape == (4, 10, 1)
+    assert run(0.0).samples.shape == (1, 10, 1)
+    assert run([0.0]).samples.shape == (1, 10, 1)
+
+
+def test_log_prob_summing_over_the_chains_is_refused():
+    # With two chains in 2-D the wrong axis gives the right shape; the first chain alone
+    # gives another value, which exposes it.
+    def wrong_axis(x):
+        return -0.5 * np.sum(x**2, axis=0)
+
+    with pytest.raises(ValueError, match=r"sum over the last axis \(axis=-1\), not over the "
+                                         r"chains"):
+        metropolis(wrong_axis, np.array([[0.0, 1.0], [2.0, 3.0]]), 10, 1.0, rng=1)
 
 
 def test_bad_step_size_vectors():
     with pytest.raises(ValueError, match="step_size must be positive"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, [1.0, 0.0], rng=1)
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, [1.0, 0.0], rng=1)
     with pytest.raises(ValueError, match=r"one entry per coordinate, shape \(2,\)"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, [1.0, 1.0, 1.0], rng=1)
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, [1.0, 1.0, 1.0], rng=1)
 
 
 def test_non_positive_definite_proposal_covariance():
     with pytest.raises(ValueError, match="proposal_cov must be positive definite"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, 1.0, rng=1,
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, 1.0, rng=1,
                    proposal_cov=[[1.0, 2.0], [2.0, 1.0]])
     with pytest.raises(ValueError, match="proposal_cov must be symmetric"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, 1.0, rng=1,
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, 1.0, rng=1,
                    proposal_cov=[[1.0, 0.5], [0.0, 1.0]])
     with pytest.raises(ValueError, match=r"proposal_cov must have shape \(2, 2\)"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, 1.0, rng=1, proposal_cov=np.eye(3))
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, 1.0, rng=1, proposal_cov=np.eye(3))
 
 
 def test_nan_log_density_raises_instead_of_rejecting():
@@ -351,30 +388,53 @@ def test_start_with_zero_density():
 
 @pytest.mark.parametrize("x0", [np.zeros((2, 2, 2)), np.zeros((0, 2)), np.zeros((2, 0))])
 def test_bad_starting_point_shapes(x0):
-    with pytest.raises(ValueError, match=r"x0 must have shape \(dim,\) for one chain"):
+    with pytest.raises(ValueError, match=r"x0 must have shape \(n_chains, dim\)"):
         metropolis(standard_normal_2d, x0, 10, 1.0, rng=1)
 
 
 def test_non_finite_starting_point():
     with pytest.raises(ValueError, match="x0 must contain only finite numbers"):
-        metropolis(standard_normal_2d, [0.0, np.nan], 10, 1.0, rng=1)
+        metropolis(standard_normal_2d, [[0.0, np.nan]], 10, 1.0, rng=1)
 
 
 @pytest.mark.parametrize("n_steps", [0, -5])
 def test_non_positive_number_of_steps(n_steps):
     with pytest.raises(ValueError, match="n_steps must be a positive integer"):
-        metropolis(standard_normal_2d, np.zeros(2), n_steps, 1.0, rng=1)
+        metropolis(standard_normal_2d, np.zeros((1, 2)), n_steps, 1.0, rng=1)
 
 
 def test_rng_must_be_explicit():
     with pytest.raises(TypeError, match=r"rng must be a numpy\.random\.Generator"):
-        metropolis(standard_normal_2d, np.zeros(2), 10, 1.0, rng=None)
+        metropolis(standard_normal_2d, np.zeros((1, 2)), 10, 1.0, rng=None)
 
 
 def test_proposal_with_the_wrong_shape():
     with pytest.raises(ValueError, match=r"propose must return an array of shape \(4, 2\)"):
         metropolis_hastings(standard_normal_2d, np.zeros((4, 2)), 10,
                             lambda x, rng: x[0], None, rng=1)
+
+
+def test_hastings_terms_are_not_evaluated_outside_the_support():
+    # Gamma(3) target, proposal y ~ N(x, s^2 x) (scale grows with x, so not symmetric):
+    # log q(to | frm) = -log(frm)/2 - (to - frm)^2 / (2 s^2 frm) is NaN for frm < 0. A
+    # proposal y < 0 has zero target density and must be rejected without evaluating q at
+    # it (it used to raise "log_proposal_density returned NaN", or warn from np.log).
+    s = 0.8
+
+    def propose(x, rng):
+        return x + s * np.sqrt(x) * rng.standard_normal(x.shape)
+
+    def log_q(to, frm):
+        assert np.all(to > 0) and np.all(frm > 0), "q evaluated outside the support"
+        to, frm = to[:, 0], frm[:, 0]
+        return -0.5 * np.log(frm) - (to - frm) ** 2 / (2 * s**2 * frm)
+
+    chains = metropolis_hastings(gamma_log_prob(3.0), np.ones((2000, 1)), 300, propose,
+                                 log_q, rng=21)
+    assert np.mean(chains.samples <= 0) == 0
+    # Final states of independent chains are independent draws: KS against scipy's Gamma(3).
+    final = chains.samples[:, -1, 0]
+    assert stats.kstest(final, stats.gamma(3.0).cdf).pvalue > KS_ALPHA
 
 
 def test_log_proposal_density_nan_or_wrong_shape():

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.linalg import null_space
 from scipy.sparse.csgraph import connected_components, shortest_path
 
 from bayesbook._validation import (
@@ -26,9 +25,8 @@ from bayesbook._validation import (
     check_probability_vector,
 )
 
-#: Singular values of ``W - I`` below this (times the number of states) count as zero when
-#: counting stationary distributions.
-NULL_TOLERANCE = 1e-10
+#: Relative tolerance of :func:`detailed_balance` on each pair of flows.
+BALANCE_RTOL = 1e-9
 
 
 def _check_distribution_for(W: NDArray[np.float64], p: ArrayLike, name: str) -> NDArray:
@@ -69,13 +67,61 @@ def evolve(W: ArrayLike, p0: ArrayLike, n_steps: int) -> NDArray[np.float64]:
     return history
 
 
+def closed_classes(W: ArrayLike) -> list[NDArray[np.intp]]:
+    """Return the closed communicating classes of ``W``: the sets a chain never leaves.
+
+    A communicating class is a set of states that can all reach each other; it is closed
+    when no transition leads out of it. Every finite chain has at least one, and the
+    stationary distributions are exactly the mixtures of one per closed class.
+
+    Parameters
+    ----------
+    W : array-like, shape (n, n)
+        Column-stochastic transition matrix, ``W[i, j] = P(j -> i)``.
+
+    Returns
+    -------
+    list of ndarray of int
+        The states of each closed class, in increasing order.
+    """
+    W = check_column_stochastic(W)
+    # csgraph reads graph[a, b] as an edge a -> b, and W.T[j, i] = P(j -> i).
+    n_classes, label = connected_components(W.T > 0, directed=True, connection="strong")
+    targets, sources = np.nonzero(W > 0)
+    leaving = np.zeros(n_classes, dtype=bool)
+    leaving[label[sources][label[sources] != label[targets]]] = True
+    return [np.flatnonzero(label == k) for k in range(n_classes) if not leaving[k]]
+
+
+def _gth_stationary(W: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Stationary distribution of an irreducible ``W`` by Grassmann–Taksar–Heyman.
+
+    GTH is Gaussian elimination on ``W - I`` in which every pivot is computed as a sum of
+    off-diagonal probabilities instead of ``1 - W[k, k]``, so it never subtracts and keeps
+    full relative accuracy even when the chain is nearly reducible (a tiny spectral gap).
+    """
+    P = W.T.copy()  # row-stochastic: P[j, i] = P(j -> i)
+    n = P.shape[0]
+    for k in range(n - 1, 0, -1):
+        leave = P[k, :k].sum()  # probability of leaving state k for a lower state
+        P[:k, k] /= leave
+        P[:k, :k] += np.outer(P[:k, k], P[k, :k])
+    pi = np.zeros(n)
+    pi[0] = 1.0
+    for k in range(1, n):
+        pi[k] = pi[:k] @ P[:k, k]
+    return pi / pi.sum()
+
+
 def stationary_distribution(W: ArrayLike) -> NDArray[np.float64]:
     """Return the unique stationary distribution ``pi`` with ``W @ pi = pi``.
 
-    ``pi`` spans the null space of ``W - I``. The null space is found from the singular
-    value decomposition, which also says how many independent stationary distributions
-    there are: a chain with more than one (a reducible chain with several closed classes)
-    has no unique answer, and a ``ValueError`` says so.
+    Uniqueness is decided from the graph of ``W``, not from rounding: ``pi`` is unique
+    exactly when the chain has one closed communicating class (:func:`closed_classes`),
+    and a ``ValueError`` says so otherwise. ``pi`` is zero outside that class and, on it,
+    is computed by the Grassmann–Taksar–Heyman elimination, which stays accurate for
+    nearly reducible chains (two wells separated by a deep valley, a spectral gap of
+    1e-9) where counting small singular values of ``W - I`` would give the wrong answer.
 
     Parameters
     ----------
@@ -88,18 +134,17 @@ def stationary_distribution(W: ArrayLike) -> NDArray[np.float64]:
         The stationary distribution: non-negative, summing to one.
     """
     W = check_column_stochastic(W)
-    n = W.shape[0]
-    basis = null_space(W - np.eye(n), rcond=NULL_TOLERANCE * n)
-    if basis.shape[1] != 1:
+    classes = closed_classes(W)
+    if len(classes) != 1:
         raise ValueError(
-            f"W has {basis.shape[1]} linearly independent stationary distributions, "
-            "so there is no unique one; the chain is reducible (it has several closed "
-            "classes of states that never communicate)"
+            f"W has {len(classes)} closed classes of states that never communicate, so "
+            f"{len(classes)} linearly independent stationary distributions and no unique "
+            "one: the chain is reducible (find each class's distribution separately)"
         )
-    pi = basis[:, 0] / basis[:, 0].sum()
-    # The Perron vector has one sign; only rounding can make entries slightly negative.
-    pi = np.clip(pi, 0.0, None)
-    return pi / pi.sum()
+    states = classes[0]
+    pi = np.zeros(W.shape[0])
+    pi[states] = _gth_stationary(W[np.ix_(states, states)])
+    return pi
 
 
 def simulate(
@@ -157,7 +202,9 @@ def simulate(
             f"got values from {starts.min()} to {starts.max()}"
         )
     cumulative = np.cumsum(W, axis=0)
-    cumulative[-1] = 1.0  # guard against rounding: every uniform draw in [0, 1) lands somewhere
+    # Normalise each column so that its last entry is exactly 1: every uniform draw in [0, 1)
+    # lands somewhere, and states after the column's last positive entry stay unreachable.
+    cumulative /= cumulative[-1]
     states = np.empty((n_walkers, n_steps + 1), dtype=np.intp)
     states[:, 0] = starts
     for t in range(n_steps):
@@ -167,12 +214,14 @@ def simulate(
     return states
 
 
-def detailed_balance(W: ArrayLike, p: ArrayLike, *, atol: float = 1e-10) -> bool:
+def detailed_balance(W: ArrayLike, p: ArrayLike, *, rtol: float = BALANCE_RTOL) -> bool:
     """Return whether ``W`` satisfies detailed balance with respect to ``p``.
 
     Detailed balance holds when the probability flow from ``j`` to ``i`` equals the flow
     back for every pair: ``W[i, j] p[j] == W[j, i] p[i]``. It implies that ``p`` is
-    stationary; the converse is false.
+    stationary; the converse is false. Each pair is compared on its own scale,
+    ``|F_ij - F_ji| <= rtol * max(F_ij, F_ji)``, so a violation between two states of
+    probability 1e-22 counts as much as one between likely states.
 
     Parameters
     ----------
@@ -180,19 +229,19 @@ def detailed_balance(W: ArrayLike, p: ArrayLike, *, atol: float = 1e-10) -> bool
         Column-stochastic transition matrix, ``W[i, j] = P(j -> i)``.
     p : array-like, shape (n,)
         A distribution over the ``n`` states.
-    atol : float, default 1e-10
-        Absolute tolerance on each pairwise difference of flows.
+    rtol : float, default 1e-9
+        Relative tolerance on each pair of flows (rounding of ``W`` and ``p``).
 
     Returns
     -------
     bool
-        True when every pair of flows agrees within ``atol``.
+        True when every pair of flows agrees to relative accuracy ``rtol``.
     """
     W = check_column_stochastic(W)
     p = _check_distribution_for(W, p, "p")
-    atol = check_positive(atol, "atol")
+    rtol = check_positive(rtol, "rtol")
     flow = W * p[np.newaxis, :]  # flow[i, j] = P(j -> i) p[j]
-    return bool(np.allclose(flow, flow.T, rtol=0.0, atol=atol))
+    return bool(np.all(np.abs(flow - flow.T) <= rtol * np.maximum(flow, flow.T)))
 
 
 @dataclass(frozen=True)

@@ -141,37 +141,90 @@ class Chains:
         )
 
 
+#: Random numbers drawn per block by :func:`metropolis` (normals for this many steps of all
+#: chains at once): large enough that drawing costs one NumPy call per block, small enough
+#: (0.5 MB) to stay in cache.
+BLOCK_ELEMENTS = 1 << 16
+
+
 def _check_states(x0: ArrayLike) -> NDArray[np.float64]:
-    """Starting points as an (n_chains, dim) float array."""
+    """Starting points as a fresh (n_chains, dim) float array.
+
+    A 1-D ``x0`` with several entries is refused: shape (4,) could mean one chain in four
+    dimensions or four chains of a one-dimensional target, and guessing wrong runs silently.
+    """
     x0 = as_float_array(x0, "x0")
+    if x0.ndim == 0 or x0.shape == (1,):
+        x0 = x0.reshape(1, 1)
     if x0.ndim == 1:
-        x0 = x0[np.newaxis, :]
+        k = x0.size
+        raise ValueError(
+            f"x0 of shape ({k},) is ambiguous: write x0.reshape(1, {k}) (shape (1, {k})) "
+            f"for one chain in {k} dimensions, or x0.reshape({k}, 1) (shape ({k}, 1)) for "
+            f"{k} chains of a one-dimensional target; x0 has shape (n_chains, dim)"
+        )
     if x0.ndim != 2 or x0.shape[0] == 0 or x0.shape[1] == 0:
         raise ValueError(
-            "x0 must have shape (dim,) for one chain or (n_chains, dim) for several, "
-            f"got shape {x0.shape}"
+            "x0 must have shape (n_chains, dim): one row per chain, one column per "
+            f"coordinate; got shape {x0.shape}"
         )
-    return x0
+    return x0.copy()
+
+
+def _per_chain(values: NDArray[np.float64], x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``log_prob``'s output as shape (n_chains,), or a ValueError naming the shapes."""
+    n_chains = x.shape[0]
+    if values.shape != (n_chains,):
+        if values.size != n_chains or values.ndim > 1:
+            raise ValueError(
+                f"log_prob must return one value per chain: for input of shape {x.shape} "
+                f"it should return shape ({n_chains},), but it returned shape {values.shape}"
+            )
+        values = values.reshape(n_chains)
+    return values
+
+
+def _refuse_nan_or_plus_inf(values: NDArray[np.float64], x: NDArray[np.float64]) -> None:
+    """Raise if a log density (values, shape (..., n_chains)) is NaN or +inf at x (..., dim)."""
+    bad = ~(values < np.inf)  # NaN or +inf
+    if bad.any():
+        where = np.unravel_index(int(np.argmax(bad)), bad.shape)
+        raise ValueError(
+            f"log_prob returned {values[where]} at {x[where].tolist()} (chain {where[-1]}); "
+            "a log density must be a number or -inf (zero density) — check the formula there"
+        )
 
 
 def _log_prob_at(log_prob: LogProb, x: NDArray[np.float64]) -> NDArray[np.float64]:
     """``log_prob(x)`` as an (n_chains,) array, refusing NaN and +inf."""
-    n_chains = x.shape[0]
-    values = np.asarray(log_prob(x), dtype=float)
-    if values.size != n_chains or values.ndim > 1:
-        raise ValueError(
-            f"log_prob must return one value per chain: for input of shape {x.shape} it "
-            f"should return shape ({n_chains},), but it returned shape {values.shape}"
-        )
-    values = values.reshape(n_chains)
-    bad = ~(values < np.inf)  # NaN or +inf
-    if bad.any():
-        c = int(np.argmax(bad))
-        raise ValueError(
-            f"log_prob returned {values[c]} at {x[c].tolist()} (chain {c}); a log density "
-            "must be a number or -inf (zero density) — check the formula there"
-        )
+    values = _per_chain(np.asarray(log_prob(x), dtype=float), x)
+    _refuse_nan_or_plus_inf(values, x)
     return values
+
+
+def _initial_log_prob(log_prob: LogProb, x0: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The log density at the starting points, refusing -inf and a log_prob that mixes rows.
+
+    A ``log_prob`` that sums over axis 0 (the chains) instead of the last axis returns the
+    right shape when n_chains == dim; evaluating the first chain alone exposes it.
+    """
+    lp = _log_prob_at(log_prob, x0)
+    if np.isneginf(lp).any():
+        c = int(np.argmax(np.isneginf(lp)))
+        raise ValueError(
+            f"x0 has zero target density (log_prob = -inf) for chain {c} at "
+            f"{x0[c].tolist()}; start every chain where the target is positive"
+        )
+    if x0.shape[0] > 1:
+        alone = np.asarray(log_prob(x0[:1]), dtype=float)
+        if alone.size != 1 or not np.isclose(alone.item(), lp[0], rtol=1e-9, atol=1e-9):
+            raise ValueError(
+                "log_prob must treat each row of its input (n_chains, dim) as one state, "
+                f"but log_prob(x0)[0] = {lp[0]:.6g} while log_prob(x0[:1]) = "
+                f"{np.round(alone, 6).tolist()}: sum over the last axis (axis=-1), not over "
+                "the chains (axis 0)"
+            )
+    return lp
 
 
 def _log_q_at(
@@ -179,7 +232,7 @@ def _log_q_at(
     to: NDArray[np.float64],
     frm: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """``log q(to | frm)`` as an (n_chains,) array, refusing NaN."""
+    """``log q(to | frm)`` as an (n,) array for the n rows given, refusing NaN."""
     values = np.asarray(log_proposal_density(to, frm), dtype=float)
     if values.shape != (to.shape[0],):
         raise ValueError(
@@ -189,6 +242,31 @@ def _log_q_at(
     if np.isnan(values).any():
         raise ValueError("log_proposal_density returned NaN; it must be a number or -inf")
     return values
+
+
+def _hastings_log_ratio(
+    log_proposal_density: LogProposalDensity,
+    current: NDArray[np.float64],
+    proposal: NDArray[np.float64],
+    proposal_lp: NDArray[np.float64],
+    current_lp: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """``log [p(y) q(x | y) / (p(x) q(y | x))]`` per chain, -inf where ``p(y) = 0``.
+
+    The proposal densities are evaluated only for chains whose proposal the target allows:
+    outside the support the move is rejected whatever q says, and q may not even be
+    defined there (a gradient-based proposal from a point of zero density).
+    """
+    log_ratio = proposal_lp - current_lp
+    live = proposal_lp > -np.inf
+    if live.all():
+        log_ratio += _log_q_at(log_proposal_density, current, proposal)
+        log_ratio -= _log_q_at(log_proposal_density, proposal, current)
+    elif live.any():
+        x, y = current[live], proposal[live]
+        log_ratio[live] += _log_q_at(log_proposal_density, x, y)
+        log_ratio[live] -= _log_q_at(log_proposal_density, y, x)
+    return log_ratio
 
 
 def metropolis_hastings(
@@ -204,7 +282,8 @@ def metropolis_hastings(
 
     Each step draws a proposal ``y ~ q(. | x)`` for every chain and accepts it with
     probability ``min(1, p(y) q(x | y) / (p(x) q(y | x)))``, all chains in one array
-    operation. Nothing is discarded: use :meth:`Chains.discard` for warm-up.
+    operation. A proposal with ``log_prob(y) = -inf`` is rejected without evaluating
+    ``q`` there. Nothing is discarded: use :meth:`Chains.discard` for warm-up.
 
     Parameters
     ----------
@@ -212,16 +291,20 @@ def metropolis_hastings(
         Log of the (unnormalised) target density: an array of shape (n_chains, dim) in,
         an array of shape (n_chains,) out. It may return ``-inf`` (zero density) but not
         NaN or ``+inf``.
-    x0 : array-like, shape (dim,) or (n_chains, dim)
-        Starting point(s), each with a finite log density.
+    x0 : array-like, shape (n_chains, dim)
+        Starting points, one row per chain, each with a finite log density. A scalar (or
+        shape (1,)) is one chain of a one-dimensional target; other 1-D shapes are refused
+        as ambiguous (write ``x0.reshape(1, -1)`` or ``x0.reshape(-1, 1)``).
     n_steps : int
         Number of steps per chain.
     propose : callable
         ``propose(x, rng)`` returns one proposal per chain, shape (n_chains, dim).
     log_proposal_density : callable or None
-        ``log_proposal_density(to, frm)`` returns ``log q(to | frm)``, shape (n_chains,),
-        up to a constant. ``None`` declares the proposal symmetric, ``q(y | x) = q(x | y)``,
-        so the Hastings ratio is one (plain Metropolis).
+        ``log_proposal_density(to, frm)`` returns ``log q(to | frm)`` for arrays of shape
+        (n, dim), shape (n,), up to a constant; it is called only for the chains whose
+        proposal has positive target density (so ``n`` can be smaller than n_chains).
+        ``None`` declares the proposal symmetric, ``q(y | x) = q(x | y)``, so the
+        Hastings ratio is one (plain Metropolis).
     rng : numpy.random.Generator or int
         Source of randomness.
 
@@ -234,17 +317,13 @@ def metropolis_hastings(
     rng = as_rng(rng)
     current = _check_states(x0)
     n_steps = check_positive(n_steps, "n_steps", integer=True)
-    current_lp = _log_prob_at(log_prob, current)
-    if np.isneginf(current_lp).any():
-        c = int(np.argmax(np.isneginf(current_lp)))
-        raise ValueError(
-            f"x0 has zero target density (log_prob = -inf) for chain {c} at "
-            f"{current[c].tolist()}; start every chain where the target is positive"
-        )
+    current_lp = _initial_log_prob(log_prob, current)
     n_chains, dim = current.shape
     samples = np.empty((n_steps, n_chains, dim))
     log_probs = np.empty((n_steps, n_chains))
     accepted = np.empty((n_steps, n_chains), dtype=bool)
+    # Accept when u < ratio for u ~ Uniform(0, 1), i.e. when -Exp(1) = log u < log ratio.
+    log_u = -rng.standard_exponential((n_steps, n_chains))
     for t in range(n_steps):
         proposal = np.asarray(propose(current, rng), dtype=float)
         if proposal.shape != current.shape:
@@ -253,21 +332,36 @@ def metropolis_hastings(
                 f"per chain), but it returned shape {proposal.shape}"
             )
         proposal_lp = _log_prob_at(log_prob, proposal)
-        log_ratio = proposal_lp - current_lp
-        if log_proposal_density is not None:  # the Hastings correction
-            log_ratio += _log_q_at(log_proposal_density, current, proposal)
-            log_ratio -= _log_q_at(log_proposal_density, proposal, current)
-        # Accept when u < ratio for u ~ Uniform(0, 1); -log(u) is a standard exponential.
-        accept = -rng.standard_exponential(n_chains) < log_ratio
-        # Accepted chains move to their proposal, the others stay; record the new states.
+        if log_proposal_density is None:
+            log_ratio = proposal_lp - current_lp
+        else:
+            log_ratio = _hastings_log_ratio(
+                log_proposal_density, current, proposal, proposal_lp, current_lp
+            )
+        accept = np.less(log_u[t], log_ratio, out=accepted[t])
         current = samples[t] = np.where(accept[:, np.newaxis], proposal, current)
         current_lp = log_probs[t] = np.where(accept, proposal_lp, current_lp)
-        accepted[t] = accept
     return Chains(
         samples=samples.transpose(1, 0, 2),
         log_prob=log_probs.T,
         accepted=accepted.T,
     )
+
+
+def _step_sizes(step_size: float | ArrayLike, dim: int) -> NDArray[np.float64]:
+    """One positive step size per coordinate, shape (dim,)."""
+    if np.ndim(step_size) == 0:
+        value = step_size.item() if isinstance(step_size, np.ndarray) else step_size
+        return np.full(dim, check_positive(value, "step_size"))
+    step = as_float_array(step_size, "step_size")
+    if step.shape != (dim,):
+        raise ValueError(
+            f"step_size must be a number or have one entry per coordinate, shape "
+            f"({dim},), got shape {step.shape}"
+        )
+    if np.any(step <= 0):
+        raise ValueError(f"step_size must be positive, got {step.tolist()}")
+    return step
 
 
 def metropolis(
@@ -283,20 +377,27 @@ def metropolis(
 
     The proposal is ``y = x + step_size * L z`` with ``z`` standard normal and ``L`` the
     Cholesky factor of ``proposal_cov`` (the identity by default). It is symmetric, so the
-    acceptance probability is ``min(1, p(y) / p(x))``. Nothing is discarded: use
-    :meth:`Chains.discard` for warm-up.
+    acceptance probability is ``min(1, p(y) / p(x))``. The normals and the uniforms for
+    the accept/reject tests are drawn in blocks of steps, and every step works in place in
+    the output array, so a step costs one call of ``log_prob`` and a few array operations.
+    Nothing is discarded: use :meth:`Chains.discard` for warm-up.
 
     Parameters
     ----------
     log_prob : callable
         Log of the (unnormalised) target density: an array of shape (..., dim) in, an
         array of shape (...) out. It may return ``-inf`` (zero density) but not NaN.
-    x0 : array-like, shape (dim,) or (n_chains, dim)
-        Starting point(s); all chains are advanced together.
+    x0 : array-like, shape (n_chains, dim)
+        Starting points, one row per chain; all chains are advanced together. A scalar
+        (or shape (1,)) is one chain of a one-dimensional target; other 1-D shapes are
+        refused as ambiguous (write ``x0.reshape(1, -1)`` for one chain,
+        ``x0.reshape(-1, 1)`` for several chains in one dimension).
     n_steps : int
         Number of steps per chain.
     step_size : float or array-like of shape (dim,)
         Scale of the proposal, one for all coordinates or one per coordinate; positive.
+        There is no default: the right scale is the target's (about 2.38 / sqrt(dim)
+        times its standard deviation for a Gaussian target).
     rng : numpy.random.Generator or int
         Source of randomness.
     proposal_cov : array-like, shape (dim, dim), optional
@@ -309,36 +410,52 @@ def metropolis(
         ``samples`` of shape (n_chains, n_steps, dim); ``acceptance_rate`` of shape
         (n_chains,); ``to_inference_data()`` for ArviZ.
     """
-    dim = _check_states(x0).shape[1]
-    if np.ndim(step_size) == 0:
-        step = np.full(dim, check_positive(step_size, "step_size"))
-    else:
-        step = as_float_array(step_size, "step_size", ndim=1)
-        if step.shape != (dim,):
-            raise ValueError(
-                f"step_size must be a number or have one entry per coordinate, shape "
-                f"({dim},), got shape {step.shape}"
-            )
-        if np.any(step <= 0):
-            raise ValueError(f"step_size must be positive, got {step.tolist()}")
+    rng = as_rng(rng)
+    current = _check_states(x0)
+    n_steps = check_positive(n_steps, "n_steps", integer=True)
+    n_chains, dim = current.shape
+    step = _step_sizes(step_size, dim)
     if proposal_cov is None:
-
-        def propose(x: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:
-            z = rng.standard_normal(x.shape)
-            z *= step
-            z += x
-            return z
-
+        scale_t = None
     else:
         cov = check_covariance(proposal_cov, "proposal_cov")
         if cov.shape != (dim, dim):
             raise ValueError(f"proposal_cov must have shape ({dim}, {dim}), got {cov.shape}")
         scale_t = (step[:, np.newaxis] * np.linalg.cholesky(cov)).T
-
-        def propose(x: NDArray[np.float64], rng: np.random.Generator) -> NDArray[np.float64]:
-            return x + rng.standard_normal(x.shape) @ scale_t
-
-    return metropolis_hastings(log_prob, x0, n_steps, propose, None, rng=rng)
+    current_lp = _initial_log_prob(log_prob, current)
+    samples = np.empty((n_steps, n_chains, dim))
+    log_probs = np.empty((n_steps, n_chains))
+    rejected = np.empty((n_steps, n_chains), dtype=bool)
+    block = max(1, min(n_steps, BLOCK_ELEMENTS // (n_chains * dim)))
+    for first in range(0, n_steps, block):
+        # The block's scaled normals are drawn straight into the output array; step t then
+        # adds the current state in place (its proposal) and overwrites the rejected rows
+        # with the current state, so no step allocates a new (n_chains, dim) array.
+        noise = samples[first:first + block]
+        rng.standard_normal(out=noise)
+        if scale_t is None:
+            noise *= step
+        else:
+            noise[...] = noise @ scale_t
+        log_u = -rng.standard_exponential(noise.shape[:2])
+        for k in range(noise.shape[0]):
+            t = first + k
+            proposal = noise[k]
+            proposal += current
+            proposal_lp = log_probs[t]
+            proposal_lp[...] = _per_chain(np.asarray(log_prob(proposal), dtype=float), proposal)
+            # Reject unless u < p(y) / p(x); a NaN log density is caught after the block.
+            reject = np.greater_equal(log_u[k], proposal_lp - current_lp, out=rejected[t])
+            np.copyto(proposal, current, where=reject[:, np.newaxis])
+            np.copyto(proposal_lp, current_lp, where=reject)
+            current, current_lp = proposal, proposal_lp
+        # A NaN or +inf proposal is never rejected above, so it is stored: find and report it.
+        _refuse_nan_or_plus_inf(log_probs[first:first + block], noise)
+    return Chains(
+        samples=samples.transpose(1, 0, 2),
+        log_prob=log_probs.T,
+        accepted=~rejected.T,
+    )
 
 
 def metropolis_matrix(p: ArrayLike, T: ArrayLike) -> NDArray[np.float64]:
