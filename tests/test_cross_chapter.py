@@ -1,4 +1,4 @@
-"""Facts one chapter states about another, checked so that an edit to one cannot falsify the other."""
+"""Facts one chapter states about another, checked so an edit to one cannot falsify the other."""
 
 from __future__ import annotations
 

@@ -12,7 +12,10 @@ from bayesbook.exercises import check, registered
 
 
 def test_every_chapter_1_exercise_is_registered():
-    assert sorted(e.label for e in registered("bayes")) == [f"bayes-ex{i}" for i in range(1, 7)]
+    # Only the chapter's own module counts (other tests register toy checks of their own).
+    labels = sorted(e.label for e in registered("bayes")
+                    if e.function.__module__ == "bayesbook.exercises.bayes")
+    assert labels == [f"bayes-ex{i}" for i in range(1, 7)]
 
 
 @pytest.mark.parametrize(("a", "b"), [(1.0, 1.0), (20.0, 20.0), (0.5, 0.5)])

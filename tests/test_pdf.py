@@ -17,8 +17,8 @@ import yaml
 from conftest import REPO, toc_chapters
 
 sys.path.insert(0, str(REPO / "tools" / "sphinx"))
-import build_pdf  # noqa: E402
-import printext  # noqa: E402
+import build_pdf
+import printext
 
 PDF = REPO / "_build" / "pdf" / "book.pdf"
 

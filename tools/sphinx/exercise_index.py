@@ -96,7 +96,8 @@ TOPIC_GROUPS: dict[str, tuple[str, ...]] = {
         "prior sensitivity"),
     "Maximum likelihood and MAP": (
         "maximum likelihood", "MAP", "penalised likelihood", "observed information", "bias"),
-    "Standard errors and coverage": ("standard error", "coverage", "exponential distribution"),
+    "Standard errors and coverage": (
+        "standard error", "coverage", "exponential distribution", "likelihood-ratio interval"),
     "Monte Carlo error and simulation": ("Monte Carlo error", "simulation"),
     "Variance reduction and gradient estimators": (
         "Rao-Blackwellization", "control variate", "variance", "score-function gradient"),
@@ -128,7 +129,8 @@ TOPIC_GROUPS: dict[str, tuple[str, ...]] = {
     "Mixture models in code": ("log-sum-exp", "PyMC"),
     "The EM algorithm": ("EM algorithm", "responsibilities"),
     "Variational inference and KL divergence": (
-        "CAVI", "mean-field", "mean-field approximation", "variational inference",
+        "CAVI", "ELBO", "testing", "mean-field", "mean-field approximation",
+        "variational inference",
         "KL divergence", "exclusive KL", "correlation"),
     "Importance sampling": ("importance sampling", "annealed importance sampling"),
     "PCA and linear autoencoders": (
