@@ -33,7 +33,7 @@ import hashlib
 import re
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -276,21 +276,26 @@ def write_zip(folder: Path, zip_path: Path) -> Path:
 
 
 def write_edition(
-    chapters: list[Path], out: Path, zip_path: Path | None = None, root: Path = REPO
+    chapters: list[Path], out: Path, zip_path: Path | None = None, root: Path = REPO,
+    convert: Callable[[nbformat.NotebookNode, Path], nbformat.NotebookNode] | None = None,
 ) -> dict[Path, StudentNotebook]:
     """Write every chapter's student notebook and a README into ``out``, then the zip.
+
+    ``convert(notebook, chapter)``, if given, is applied to each notebook before it is
+    written: ``tools/notebook_edition.py`` passes its MyST-to-Jupyter converter.
 
     Every chapter is converted before anything is written, so a malformed chapter leaves
     the previous edition untouched. Notebooks in ``out`` without a chapter are removed.
     """
     editions = {md: student_notebook(md) for md in chapters}
+    written = {md: convert(e.notebook, md) if convert else e.notebook for md, e in editions.items()}
     out.mkdir(parents=True, exist_ok=True)
     wanted = {out / f"{md.stem}.ipynb" for md in chapters}
     for stale in sorted(set(out.glob("*.ipynb")) - wanted):
         stale.unlink()
     (out / "README.md").write_text(readme(root))
-    for md, edition in editions.items():
-        (out / f"{md.stem}.ipynb").write_text(nbformat.writes(edition.notebook) + "\n")
+    for md, notebook in written.items():
+        (out / f"{md.stem}.ipynb").write_text(nbformat.writes(notebook) + "\n")
     if zip_path is not None:
         write_zip(out, zip_path)
     return editions

@@ -11,10 +11,18 @@ Launch buttons: sphinx-book-theme builds Binder, Colab and JupyterHub links to a
 *source*, ``book/<chapter>.md``. Colab cannot open MyST markdown, and a class should get the
 same notebook everywhere, so every launch link is retargeted to the paired, output-free
 notebook ``notebooks/<chapter>.ipynb`` (kept in sync by ``make sync``).
+
+Cross-reference data for the notebook edition: when an HTML build finishes, the numbers and
+titles Sphinx gave every chapter, section, figure, equation, ``prf:`` directive and exercise,
+and the author-year labels of every citation, are written as JSON to
+``_build/bayesbook-xrefs.json`` (next to the HTML folder). ``tools/notebook_edition.py``
+reads it to write "Figure 6.2", "(6.3)" and "Gelman and Rubin (1992)" into the notebooks, so
+the notebooks use exactly the web book's numbering.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -73,10 +81,88 @@ def _remove_thebe(app: Sphinx, config: Any) -> None:
     ]
 
 
+#: The cross-reference data file, written next to the HTML output folder.
+XREF_FILE = "bayesbook-xrefs.json"
+
+
+def _number(numbers: tuple[int, ...] | None) -> str:
+    return ".".join(map(str, numbers or ()))
+
+
+def _strip_braces(text: str) -> str:
+    return text.replace("{", "").replace("}", "")
+
+
+def _authors(entry: Any) -> str:
+    """The author part of an author-year label, as sphinxcontrib-bibtex sets it."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [_strip_braces(" ".join(person.prelast_names + person.last_names))
+             for person in people]
+    if len(names) >= 3:
+        return f"{names[0]} et al."
+    return " and ".join(names)
+
+
+def cross_references(env: Any) -> dict[str, Any]:
+    """Every number, title and citation label of the built book, as plain data."""
+    fignumbers = env.toc_fignumbers
+    docs = {
+        docname: {
+            "title": env.titles[docname].astext(),
+            "number": _number(env.toc_secnumbers.get(docname, {}).get("")),
+        }
+        for docname in env.found_docs if docname in env.titles
+    }
+    labels = {}
+    for label, (docname, anchor, title) in env.domaindata["std"]["labels"].items():
+        number, kind = "", "section"
+        for figtype, numbers in fignumbers.get(docname, {}).items():
+            if anchor in numbers:
+                number, kind = _number(numbers[anchor]), figtype
+                break
+        labels[label] = {"doc": docname, "anchor": anchor, "title": str(title),
+                         "number": number, "type": kind}
+    equations = {}
+    for label, (docname, _) in env.domaindata["math"]["objects"].items():
+        anchor = f"equation-{label}"
+        equations[label] = {"doc": docname, "anchor": anchor, "number": _number(
+            fignumbers.get(docname, {}).get("displaymath", {}).get(anchor))}
+    proofs = {
+        label: {"doc": item["docname"], "anchor": label, "type": item["realtype"],
+                "number": "" if item["nonumber"] else _number(
+                    fignumbers.get(item["docname"], {}).get(item["countertype"], {}).get(label))}
+        for label, item in getattr(env, "proof_list", {}).items()
+    }
+    exercises = {
+        label: {"doc": item["docname"], "anchor": label, "number": _number(
+            fignumbers.get(item["docname"], {}).get("exercise", {}).get(label))}
+        for label, item in getattr(env, "sphinx_exercise_registry", {}).items()
+    }
+    citations = {
+        citation.key: {
+            "doc": citation.bibliography_key.docname, "anchor": citation.citation_id,
+            "authors": _authors(citation.entry),
+            "year": citation.entry.fields.get("year", ""),
+        }
+        for citation in env.domaindata.get("cite", {}).get("citations", [])
+    }
+    return {"baseurl": env.config.html_baseurl, "docs": docs, "labels": labels,
+            "equations": equations, "proofs": proofs, "exercises": exercises,
+            "citations": citations}
+
+
+def _write_cross_references(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir).parent / XREF_FILE
+    path.write_text(json.dumps(cross_references(app.env), indent=1, sort_keys=True) + "\n")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _remove_thebe)
     app.connect("config-inited", _add_static_path)
     app.add_css_file("bayesbook.css")
     # sphinx-book-theme adds the launch buttons at priority 501; run after it.
     app.connect("html-page-context", _retarget_launch_buttons, priority=900)
+    app.connect("build-finished", _write_cross_references)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
