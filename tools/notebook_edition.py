@@ -541,7 +541,7 @@ def write_edition(chapters: list[Path], data: BuildData, out: Path,
         target = out / name
         if target.is_dir():
             shutil.rmtree(target)
-        _copy(root / name, target)
+        _copy(REPO / name, target)
     (out / "README.md").write_text(edition_readme(root))
     (out / "jupytext.toml").write_text(JUPYTEXT_TOML)
     _write_notebooks(reading, out / "notebooks")

@@ -8,9 +8,12 @@ of Thebe. The book offers Binder, Colab and JupyterHub instead, so sphinx-thebe'
 handlers and stylesheet are removed before anything is read.
 
 Launch buttons: sphinx-book-theme builds Binder, Colab and JupyterHub links to a page's
-*source*, ``book/<chapter>.md``. Colab cannot open MyST markdown, and a class should get the
-same notebook everywhere, so every launch link is retargeted to the paired, output-free
-notebook ``notebooks/<chapter>.ipynb`` (kept in sync by ``make sync``).
+*source*, ``book/<chapter>.md`` on the ``main`` branch. No Jupyter front end without
+extensions renders MyST (Colab cannot open it at all), so every launch link is retargeted to
+the chapter's *reading edition*, ``notebooks/<chapter>.ipynb`` on the branch ``notebooks``:
+plain Jupyter markdown written by ``tools/notebook_edition.py`` after the build
+(``_build/edition``) and published to that branch by the Pages workflow. The download
+button's ``.ipynb`` is the same notebook, served from the site's ``_notebooks/`` folder.
 
 Cross-reference data for the notebook edition: when an HTML build finishes, the numbers and
 titles Sphinx gave every chapter, section, figure, equation, ``prf:`` directive and exercise,
@@ -33,26 +36,44 @@ from sphinx.errors import ExtensionError
 #: Where the chapters' sources live and where their paired notebooks live.
 SOURCE_DIR = "book"
 NOTEBOOK_DIR = "notebooks"
+#: The branch the Pages workflow publishes the notebook edition to (``_build/edition``).
+EDITION_BRANCH = "notebooks"
+#: The site folder holding the reading edition for the download buttons.
+SITE_NOTEBOOKS = "_notebooks"
 _SOURCE_PATH = re.compile(rf"\b{SOURCE_DIR}/([A-Za-z0-9_\-]+)\.(?:md|ipynb)\b")
 
 
-def notebook_path(url: str) -> str:
-    """Rewrite ``book/<name>.md`` (or ``.ipynb``) in a launch URL to ``notebooks/<name>.ipynb``."""
-    return _SOURCE_PATH.sub(rf"{NOTEBOOK_DIR}/\1.ipynb", url)
+def notebook_path(url: str, branch: str = "main") -> str:
+    """Point a launch URL at ``notebooks/<name>.ipynb`` on the edition branch.
+
+    ``book/<name>.md`` (or ``.ipynb``) becomes ``notebooks/<name>.ipynb``, and the source
+    ``branch`` becomes ``EDITION_BRANCH`` where the three launchers name it: Binder
+    (``/<branch>?urlpath=``), Colab (``/blob/<branch>/``) and nbgitpuller (``branch=``).
+    """
+    url = _SOURCE_PATH.sub(rf"{NOTEBOOK_DIR}/\1.ipynb", url)
+    b = re.escape(branch)
+    url = re.sub(rf"/{b}\?", f"/{EDITION_BRANCH}?", url)
+    url = re.sub(rf"/blob/{b}/", f"/blob/{EDITION_BRANCH}/", url)
+    return re.sub(rf"([?&])branch={b}(&|$)", rf"\1branch={EDITION_BRANCH}\2", url)
 
 
 def _retarget_launch_buttons(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
+    branch = app.config.html_theme_options.get("repository_branch") or "main"
+    name = pagename.rsplit("/", 1)[-1]
     for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            for button in group.get("buttons", []):
+                if button.get("label") == "download-notebook-button":
+                    button["url"] = f"{context['pathto'](SITE_NOTEBOOKS, 1)}/{name}.ipynb"
         if group.get("label") != "launch-buttons":
             continue
         for button in group.get("buttons", []):
             url = button.get("url")
             if not url:
                 continue
-            new_url = notebook_path(url)
-            name = pagename.rsplit("/", 1)[-1]
+            new_url = notebook_path(url, branch)
             notebook = Path(app.srcdir, NOTEBOOK_DIR, f"{name}.ipynb")
             if not notebook.exists():
                 raise ExtensionError(
