@@ -8,16 +8,17 @@ STAMP   := $(VENV)/.bayesbook-env
 CHAPTER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env book test test-fast sync lab bench student chapter lock lint clean clean-cache
+.PHONY: help env book test test-fast sync lab lab-source bench student chapter lock lint clean clean-cache
 
 help:
 	@echo "make book       set up .venv (if needed) and build the executed book into _build/html"
 	@echo "make test       set up, build the book and run every test (what CI runs)"
-	@echo "make lab        open the chapters in JupyterLab (book/*.md open as notebooks)"
+	@echo "make lab        read the chapters in JupyterLab as students do (the notebook edition)"
+	@echo "make lab-source write the chapters in JupyterLab (book/*.md open as notebooks)"
 	@echo "make sync       regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make chapter CHAPTER=book/03_markov_chains.md   execute one chapter, report time and memory"
 	@echo "make bench      time every chapter and the build; writes _build/bench.md"
-	@echo "make student    write the student edition to _build/student (and a zip)"
+	@echo "make student    write the student edition to _build/student (and a zip; needs make book)"
 	@echo "make test-fast  library and notebook tests only (no book build, no browser)"
 	@echo "make lock       re-resolve requirements.in into requirements.lock (and binder/)"
 	@echo "make lint       ruff"
@@ -52,7 +53,12 @@ test-fast: $(STAMP)
 sync: $(STAMP)
 	$(BIN)/python tools/sync_notebooks.py
 
+# The notebook edition (what Binder, Colab and a hub open) is written by make book.
 lab: $(STAMP)
+	test -d _build/edition/notebooks || $(BIN)/python tools/build_book.py
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)/_build/edition
+
+lab-source: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
 
 chapter: $(STAMP)
@@ -63,7 +69,8 @@ bench: $(STAMP)
 	$(BIN)/python tools/bench.py
 
 student: $(STAMP)
-	$(BIN)/python tools/student_edition.py
+	test -f _build/bayesbook-xrefs.json || $(BIN)/python tools/build_book.py
+	$(BIN)/python tools/notebook_edition.py --student-only
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools

@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import REPO, launch_links, toc_chapters
+from conftest import launch_links, toc_chapters
 from test_browser import CHROMIUM, CHROMIUM_ARGS
 from test_notebook_edition import BUILD, EDITION
 
