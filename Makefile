@@ -18,7 +18,7 @@ help:
 	@echo "make sync       regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make chapter CHAPTER=book/03_markov_chains.md   execute one chapter, report time and memory"
 	@echo "make bench      time every chapter and the build; writes _build/bench.md"
-	@echo "make student    write the student edition to _build/student (and a zip; needs make book)"
+	@echo "make student    write the student edition to _build/student (and a zip)"
 	@echo "make test-fast  library and notebook tests only (no book build, no browser)"
 	@echo "make lock       re-resolve requirements.in into requirements.lock (and binder/)"
 	@echo "make lint       ruff"
@@ -69,8 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python tools/bench.py
 
 student: $(STAMP)
-	test -f _build/bayesbook-xrefs.json || $(BIN)/python tools/build_book.py
-	$(BIN)/python tools/notebook_edition.py --student-only
+	$(BIN)/python tools/student_edition.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests tools

@@ -1,6 +1,6 @@
 """Write the reading edition: every chapter as a plain Jupyter notebook, as the web book reads.
 
-    python tools/notebook_edition.py [--build DIR] [--out DIR] [--student-only]
+    python tools/notebook_edition.py [--build DIR] [--out DIR]
 
 ``tools/build_book.py`` runs it after Sphinx has built the HTML (so ``make book`` writes
 it); it needs that build: the execution cache ``_build/.jupyter_cache`` (outputs and glued
@@ -33,8 +33,8 @@ the ``notebooks`` branch that the launch buttons open: ``notebooks/`` (the readi
 ``student/`` (the student edition through the same converter), and what Binder needs
 (``binder/``, ``src/``, ``pyproject.toml``, ``requirements.lock``, two tools, a README).
 The reading edition is also copied into the site, ``_build/html/_notebooks/``, for the pages'
-download buttons. ``--student-only`` writes just the student edition to ``_build/student``
-and its zip (``make student``).
+download buttons. ``make student`` (``tools/student_edition.py``) uses the same converter for
+``_build/student``.
 """
 
 from __future__ import annotations
@@ -525,11 +525,10 @@ def _write_notebooks(notebooks: dict[str, nbformat.NotebookNode], folder: Path) 
         (folder / f"{name}.ipynb").write_text(nbformat.writes(nb) + "\n")
 
 
-def write_student(chapters: list[Path], data: BuildData, out: Path,
-                  zip_path: Path | None = None) -> None:
-    import student_edition
+def write_student(chapters: list[Path], data: BuildData, out: Path) -> None:
+    import student_edition  # it imports this module for its converter
 
-    student_edition.write_edition(chapters, out, zip_path, convert=student_converter(data))
+    student_edition.write_edition(chapters, out, convert=student_converter(data))
 
 
 def write_edition(chapters: list[Path], data: BuildData, out: Path,
@@ -556,22 +555,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", type=Path, default=BUILD,
                         help="the book's build folder (default: _build)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="the edition tree (default: BUILD/edition; with --student-only, "
-                        "BUILD/student)")
+                        help="the edition tree (default: BUILD/edition)")
     parser.add_argument("--root", type=Path, default=REPO, help="book root (holds _config.yml)")
-    parser.add_argument("--student-only", action="store_true",
-                        help="write only the student edition and its zip (make student)")
     args = parser.parse_args(argv)
     build, root = args.build.resolve(), args.root.resolve()
     chapters = toc_chapters(root)
     try:
         data = BuildData.load(build, root)
-        if args.student_only:
-            out = (args.out or build / "student").resolve()
-            write_student(chapters, data, out, out.with_name(out.name + ".zip"))
-            print(f"notebook_edition: student edition of {len(chapters)} chapters in {out} "
-                  f"(zip: {out.with_name(out.name + '.zip')})")
-            return 0
         out = (args.out or build / "edition").resolve()
         write_edition(chapters, data, out, site=build / "html", root=root)
     except EditionError as error:

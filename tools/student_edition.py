@@ -47,6 +47,7 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebook_edition
 from sync_notebooks import toc_chapters
 
 REPO = Path(__file__).resolve().parents[1]
@@ -312,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="chapters to convert (default: every chapter in _toc.yml)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="output folder (default: _build/student)")
+    parser.add_argument("--myst", action="store_true",
+                        help="keep the chapters' MyST markdown (no built book needed); by "
+                        "default the notebooks are plain Jupyter, see tools/notebook_edition.py")
     parser.add_argument("--zip", type=Path, default=None,
                         help="zip file to write (default: the output folder's name + .zip, "
                         "next to it: _build/student.zip)")
@@ -323,8 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     zip_path = (args.zip or out.with_name(out.name + ".zip")).resolve()
     try:
-        editions = write_edition(chapters, out, zip_path)
-    except StudentEditionError as error:
+        convert = None if args.myst else notebook_edition.student_converter(
+            notebook_edition.BuildData.load())
+        editions = write_edition(chapters, out, zip_path, convert=convert)
+    except (StudentEditionError, notebook_edition.EditionError) as error:
         print(f"student_edition: {error}", file=sys.stderr)
         return 1
     for md, edition in editions.items():
