@@ -39,10 +39,11 @@ MARKERS_JS = r"""
   let markers = [], dollars = 0;
   for (const cell of document.querySelectorAll('.jp-MarkdownCell .jp-RenderedMarkdown')) {
     const copy = cell.cloneNode(true);
-    copy.querySelectorAll('mjx-container, code, pre').forEach(e => e.remove());
-    const text = copy.textContent;
-    markers.push(...(text.match(pattern) || []));
-    dollars += (text.match(/\$/g) || []).length;
+    copy.querySelectorAll('mjx-container').forEach(e => e.remove());
+    // An untranslated directive renders as a code block: count markers in code too.
+    markers.push(...(copy.textContent.match(pattern) || []));
+    copy.querySelectorAll('code, pre').forEach(e => e.remove());
+    dollars += (copy.textContent.match(/\$/g) || []).length;
   }
   const red = [...document.querySelectorAll('mjx-container [style*="color"]')]
     .filter(e => /red|rgb\(255, 0, 0\)/.test(e.getAttribute('style'))).length;

@@ -174,14 +174,23 @@ def blockquote(title: str, body: str) -> str:
 
 
 def python_object(path: Path, name: str) -> str:
-    """The source of the top-level function or class ``name`` in ``path``."""
+    """The source of the function or class ``name`` (``Class.method`` too) in ``path``.
+
+    The same object Sphinx's ``literalinclude :pyobject:`` shows, decorators included.
+    """
     source = path.read_text()
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef) \
-                and node.name == name:
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            return "\n".join(source.split("\n")[start - 1:node.end_lineno])
-    raise EditionError(f"literalinclude: no {name} in {path}")
+    body = ast.parse(source).body
+    node = None
+    for part in name.split("."):
+        node = next((n for n in body if isinstance(
+            n, ast.FunctionDef | ast.ClassDef | ast.AsyncFunctionDef) and n.name == part), None)
+        if node is None:
+            raise EditionError(f"literalinclude: no {name} in {path}")
+        body = node.body
+    start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    lines = source.split("\n")[start - 1:node.end_lineno]
+    indent = min(len(line) - len(line.lstrip()) for line in lines if line.strip())
+    return "\n".join(line[indent:] for line in lines)
 
 
 class Converter:
