@@ -166,10 +166,14 @@ def run_all(page) -> list[str]:
     """Run every cell from the Run menu; the text of every error output."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # Done when no cell is queued or running ([*]) and every cell ran or one raised.
     page.wait_for_function(
         "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
-        ".map(e => e.textContent); return p.length > 0 && p.every(t => /\\[\\d+\\]/.test(t)); }",
-        timeout=600_000, polling=1000)
+        ".map(e => e.textContent); return p.length > 0 && !p.some(t => t.includes('*'))"
+        " && (p.every(t => /\\[\\d+\\]/.test(t))"
+        " || document.querySelector('.jp-OutputArea-output[data-mime-type="
+        "\"application/vnd.jupyter.stderr\"]') !== null); }",
+        timeout=600_000, polling=2000)
     return page.evaluate(
         "[...document.querySelectorAll('.jp-OutputArea-output')]"
         ".filter(e => e.dataset.mimeType === 'application/vnd.jupyter.stderr'"

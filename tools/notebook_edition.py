@@ -396,8 +396,14 @@ def _hidden(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def _code_metadata(metadata: dict) -> dict:
-    """Only what a Jupyter front end uses: tags (``remove-input`` hides the code)."""
+    """Only what a Jupyter front end uses: tags (``remove-input`` hides the code).
+
+    A check cell raises until its exercise is answered ("not answered yet"): tagged
+    ``raises-exception``, it does not stop JupyterLab's Run All (nor nbclient) there.
+    """
     kept = {"tags": list(metadata["tags"])} if metadata.get("tags") else {}
+    if "check" in kept.get("tags", []) and "raises-exception" not in kept["tags"]:
+        kept["tags"].append("raises-exception")
     if {"remove-input", "hide-input"} & set(kept.get("tags", [])):
         kept["jupyter"] = {"source_hidden": True}
     if {"remove-output", "hide-output"} & set(kept.get("tags", [])):
