@@ -166,11 +166,12 @@ def run_all(page) -> list[str]:
     """Run every cell from the Run menu; the text of every error output."""
     page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    # Done when no cell is queued or running ([*]) and every cell ran or one raised.
+    # Done when no cell is queued or running ([*]) and every cell ran or one raised (a
+    # collapsed solution cell shows no prompt).
     page.wait_for_function(
         "() => { const p = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
         ".map(e => e.textContent); return p.length > 0 && !p.some(t => t.includes('*'))"
-        " && (p.every(t => /\\[\\d+\\]/.test(t))"
+        " && (p.every(t => t === '' || /\\[\\d+\\]/.test(t))"
         " || document.querySelector('.jp-OutputArea-output[data-mime-type="
         "\"application/vnd.jupyter.stderr\"]') !== null); }",
         timeout=600_000, polling=2000)
