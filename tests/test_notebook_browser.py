@@ -140,7 +140,8 @@ def open_notebook(browser, lab: str, path: str):
             route.continue_()
 
     context.route("**/*", on_route)
-    page.goto(f"{lab}lab/tree/{path}", wait_until="domcontentloaded")
+    # ?reset: a fresh workspace, so no notebook opened by an earlier test is restored.
+    page.goto(f"{lab}lab/tree/{path}?reset", wait_until="domcontentloaded")
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
     # Rendering and typesetting are asynchronous: wait for the first typeset formula (every
     # chapter has math), then until the counts stop changing.
