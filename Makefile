@@ -8,13 +8,14 @@ STAMP   := $(VENV)/.bayesbook-env
 CHAPTER ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env book pdf test test-fast sync lab bench student grade chapter lock lint clean clean-cache a11y-deps
+.PHONY: help env book pdf test test-fast sync lab lab-source bench student grade chapter lock lint clean clean-cache a11y-deps
 
 help:
 	@echo "make book       set up .venv (if needed) and build the executed book into _build/html"
 	@echo "make pdf        the book as a PDF (after make book): _build/pdf/book.pdf"
 	@echo "make test       set up, build the book and its PDF and run every test (what CI runs)"
-	@echo "make lab        open the chapters in JupyterLab (book/*.md open as notebooks)"
+	@echo "make lab        read the chapters in JupyterLab as students do (the notebook edition)"
+	@echo "make lab-source write the chapters in JupyterLab (book/*.md open as notebooks)"
 	@echo "make sync       regenerate notebooks/*.ipynb from book/*.md"
 	@echo "make chapter CHAPTER=book/03_markov_chains.md   execute one chapter, report time and memory"
 	@echo "make bench      time every chapter and the build; writes _build/bench.md"
@@ -68,7 +69,12 @@ test-fast: $(STAMP)
 sync: $(STAMP)
 	$(BIN)/python tools/sync_notebooks.py
 
+# The notebook edition (what Binder, Colab and a hub open) is written by make book.
 lab: $(STAMP)
+	test -d _build/edition/notebooks || $(BIN)/python tools/build_book.py
+	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)/_build/edition
+
+lab-source: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=$(CURDIR)
 
 chapter: $(STAMP)

@@ -8,7 +8,7 @@ from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import REPO, launch_links, toc_chapters, toc_files
+from conftest import launch_links, toc_chapters, toc_files
 
 pytestmark = pytest.mark.book
 
@@ -93,20 +93,30 @@ def test_mathjax_is_served_from_the_site(built_html):
 
 
 @pytest.mark.parametrize("chapter", toc_chapters(), ids=lambda p: p.stem)
-def test_launch_buttons_open_the_paired_notebook(built_html, chapter):
+def test_launch_buttons_open_the_reading_edition(built_html, chapter):
+    """Binder, Colab and JupyterHub open notebooks/<chapter>.ipynb on the ``notebooks``
+    branch, which the Pages workflow fills from ``_build/edition`` (tools/notebook_edition.py);
+    the download button offers the same notebook from the site."""
     page = built_html / "book" / f"{chapter.stem}.html"
-    links = launch_links(page.read_text())
+    text = page.read_text()
+    links = launch_links(text)
     assert len(links) == 3, f"expected Binder, JupyterHub and Colab launch links, got {links}"
     for link in links:
         url = urlparse(link)
         if "colab" in url.netloc:
-            path = url.path.split("/blob/", 1)[1].split("/", 1)[1]
+            branch, path = url.path.split("/blob/", 1)[1].split("/", 1)
+        elif "mybinder" in url.netloc:
+            branch = url.path.rsplit("/", 1)[1]
+            path = parse_qs(url.query)["urlpath"][0].removeprefix("lab/tree/")
         else:
-            urlpath = parse_qs(url.query)["urlpath"][0]
-            path = urlpath.split("notebooks/", 1)[1]
-            path = "notebooks/" + path
+            branch = parse_qs(url.query)["branch"][0]
+            path = parse_qs(url.query)["urlpath"][0].removeprefix("lab/tree/").split("/", 1)[1]
+        assert branch == "notebooks", link
         assert path == f"notebooks/{chapter.stem}.ipynb", link
-        assert (REPO / path).is_file(), f"{link} points at {path}, which is not in the repository"
+        edition = built_html.parent / "edition" / path
+        assert edition.is_file(), f"{link} points at {path}, which is not in _build/edition"
+    assert f'href="../_notebooks/{chapter.stem}.ipynb"' in text, "download button"
+    assert (built_html / "_notebooks" / f"{chapter.stem}.ipynb").is_file()
 
 
 @pytest.mark.parametrize("chapter", toc_chapters(), ids=lambda p: p.stem)

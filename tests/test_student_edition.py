@@ -521,7 +521,7 @@ def test_stale_notebooks_are_removed(tmp_path):
 
 def test_command_line_writes_the_folder_and_the_zip_next_to_it(tmp_path, capsys):
     out = tmp_path / "student"
-    assert student_edition.main([str(TEMPLATE), "--out", str(out)]) == 0
+    assert student_edition.main([str(TEMPLATE), "--out", str(out), "--myst"]) == 0
     assert (out / "chapter.ipynb").exists()
     assert (tmp_path / "student.zip").exists()
     assert "1 exercises, 1 solutions removed" in capsys.readouterr().out
@@ -646,7 +646,7 @@ def test_malformed_solutions_are_errors(tmp_path, body, message):
 def test_a_malformed_chapter_writes_nothing_and_fails_the_command(tmp_path, capsys):
     bad = chapter_file(tmp_path, EXERCISE + "\n````{solution-end}\n````\n")
     out = tmp_path / "student"
-    assert student_edition.main([str(TEMPLATE), str(bad), "--out", str(out)]) == 1
+    assert student_edition.main([str(TEMPLATE), str(bad), "--out", str(out), "--myst"]) == 1
     assert "solution-end without a solution-start" in capsys.readouterr().err
     assert not out.exists()
 

@@ -11,6 +11,9 @@ What this adds to a bare ``jupyter-book build``:
   outputs. The cache is stamped with a fingerprint of the library, the lock and
   ``pyproject.toml``; when the fingerprint changes, the cache is dropped and every chapter
   re-executes;
+* the notebook edition: after a good build, ``tools/notebook_edition.py`` writes every
+  chapter as a plain Jupyter notebook (``_build/edition``, and ``_build/html/_notebooks``
+  for the download buttons);
 * the build environment: ``BAYESBOOK_BUILD=1`` (see ``bayesbook.runtime``) and a kernel
   that does not log transport notices (see ``build_kernelspec``).
 
@@ -140,7 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - start
     status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
     print(f"build_book: {status} in {elapsed:.1f} s", flush=True)
-    return result.returncode
+    if result.returncode != 0:
+        return result.returncode
+    # The notebook edition (tools/notebook_edition.py): the chapters as plain Jupyter
+    # notebooks, read from this build's executed notebooks and cross-reference data.
+    from notebook_edition import main as edition_main
+
+    return edition_main(["--build", str(root / "_build"), "--root", str(root)])
 
 
 if __name__ == "__main__":

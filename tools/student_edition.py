@@ -37,7 +37,7 @@ import hashlib
 import re
 import sys
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -51,6 +51,7 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebook_edition
 from sync_notebooks import toc_chapters
 
 from bayesbook.exercises import lookup
@@ -301,21 +302,26 @@ def write_zip(folder: Path, zip_path: Path) -> Path:
 
 
 def write_edition(
-    chapters: list[Path], out: Path, zip_path: Path | None = None, root: Path = REPO
+    chapters: list[Path], out: Path, zip_path: Path | None = None, root: Path = REPO,
+    convert: Callable[[nbformat.NotebookNode, Path], nbformat.NotebookNode] | None = None,
 ) -> dict[Path, StudentNotebook]:
     """Write every chapter's student notebook and a README into ``out``, then the zip.
+
+    ``convert(notebook, chapter)``, if given, is applied to each notebook before it is
+    written: ``tools/notebook_edition.py`` passes its MyST-to-Jupyter converter.
 
     Every chapter is converted before anything is written, so a malformed chapter leaves
     the previous edition untouched. Notebooks in ``out`` without a chapter are removed.
     """
     editions = {md: student_notebook(md) for md in chapters}
+    written = {md: convert(e.notebook, md) if convert else e.notebook for md, e in editions.items()}
     out.mkdir(parents=True, exist_ok=True)
     wanted = {out / f"{md.stem}.ipynb" for md in chapters}
     for stale in sorted(set(out.glob("*.ipynb")) - wanted):
         stale.unlink()
     (out / "README.md").write_text(readme(root))
-    for md, edition in editions.items():
-        (out / f"{md.stem}.ipynb").write_text(nbformat.writes(edition.notebook) + "\n")
+    for md, notebook in written.items():
+        (out / f"{md.stem}.ipynb").write_text(nbformat.writes(notebook) + "\n")
     if zip_path is not None:
         write_zip(out, zip_path)
     return editions
@@ -332,6 +338,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="chapters to convert (default: every chapter in _toc.yml)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="output folder (default: _build/student)")
+    parser.add_argument("--myst", action="store_true",
+                        help="keep the chapters' MyST markdown (no built book needed); by "
+                        "default the notebooks are plain Jupyter, see tools/notebook_edition.py")
     parser.add_argument("--zip", type=Path, default=None,
                         help="zip file to write (default: the output folder's name + .zip, "
                         "next to it: _build/student.zip)")
@@ -343,8 +352,10 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out.resolve()
     zip_path = (args.zip or out.with_name(out.name + ".zip")).resolve()
     try:
-        editions = write_edition(chapters, out, zip_path)
-    except StudentEditionError as error:
+        convert = None if args.myst else notebook_edition.student_converter(
+            notebook_edition.BuildData.load())
+        editions = write_edition(chapters, out, zip_path, convert=convert)
+    except (StudentEditionError, notebook_edition.EditionError) as error:
         print(f"student_edition: {error}", file=sys.stderr)
         return 1
     for md, edition in editions.items():

@@ -34,7 +34,7 @@ from build_book import REPO, build_environment
 WORK = REPO / "_build" / ".student_site"
 DEFAULT_NOTEBOOKS = REPO / "_build" / "student"
 DEFAULT_OUT = DEFAULT_NOTEBOOKS / "html"
-DOWNLOAD_DIR = "_notebooks"  # bookext.STUDENT_DOWNLOAD_DIR
+DOWNLOAD_DIR = "_notebooks"  # bookext.SITE_NOTEBOOKS
 _EXECUTED = "Executed notebook in"  # MyST-NB's log line for a cache miss
 
 

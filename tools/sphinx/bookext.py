@@ -8,9 +8,19 @@ of Thebe. The book offers Binder, Colab and JupyterHub instead, so sphinx-thebe'
 handlers and stylesheet are removed before anything is read.
 
 Launch buttons: sphinx-book-theme builds Binder, Colab and JupyterHub links to a page's
-*source*, ``book/<chapter>.md``. Colab cannot open MyST markdown, and a class should get the
-same notebook everywhere, so every launch link is retargeted to the paired, output-free
-notebook ``notebooks/<chapter>.ipynb`` (kept in sync by ``make sync``).
+*source*, ``book/<chapter>.md`` on the ``main`` branch. No Jupyter front end without
+extensions renders MyST (Colab cannot open it at all), so every launch link is retargeted to
+the chapter's *reading edition*, ``notebooks/<chapter>.ipynb`` on the branch ``notebooks``:
+plain Jupyter markdown written by ``tools/notebook_edition.py`` after the build
+(``_build/edition``) and published to that branch by the Pages workflow. The download
+button's ``.ipynb`` is the same notebook, served from the site's ``_notebooks/`` folder.
+
+Cross-reference data for the notebook edition: when an HTML build finishes, the numbers and
+titles Sphinx gave every chapter, section, figure, equation, ``prf:`` directive and exercise,
+and the author-year labels of every citation, are written as JSON to
+``_build/bayesbook-xrefs.json`` (next to the HTML folder). ``tools/notebook_edition.py``
+reads it to write "Figure 6.2", "(6.3)" and "Gelman and Rubin (1992)" into the notebooks, so
+the notebooks use exactly the web book's numbering.
 
 Student site (``bayesbook_student = True``, set only by ``tools/student_site.py``, which
 ``make student`` runs after the book): the same pages without any solution, for an
@@ -24,14 +34,15 @@ instructor to publish instead of the full book.
   leaves the gated content in plain view.) The outputs of ``check``-tagged cells go too.
 * No ``_sources`` (``html_copy_source = False``); the download button offers the page's
   student notebook (copied into ``_notebooks/``) instead of its source.
-* Launch buttons open ``student/<chapter>.ipynb`` on the branch ``bayesbook_student_branch``
-  (default ``notebooks``, the branch the notebook editions are published to; an instructor
-  may publish the student notebooks to a repository or branch of their own, see the
-  teaching guide).
+* Launch buttons open ``student/<chapter>.ipynb`` (the student edition, also plain Jupyter
+  markdown) on the branch ``bayesbook_student_branch`` (default ``notebooks``, the branch the
+  notebook editions are published to; an instructor may publish the student notebooks to a
+  repository or branch of their own, see the teaching guide).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -44,30 +55,54 @@ from sphinx.transforms import SphinxTransform
 #: Where the chapters' sources live and where their paired notebooks live.
 SOURCE_DIR = "book"
 NOTEBOOK_DIR = "notebooks"
-#: Where the student site's launch buttons and download buttons find the student notebooks.
+#: The branch the Pages workflow publishes the notebook edition to (``_build/edition``).
+EDITION_BRANCH = "notebooks"
+#: The site folder holding the page's notebook for the download buttons (the reading
+#: edition in the full book, the student edition on the student site).
+SITE_NOTEBOOKS = "_notebooks"
+#: Where the student site's launch buttons find the student notebooks on the edition branch.
 STUDENT_NOTEBOOK_DIR = "student"
-STUDENT_DOWNLOAD_DIR = "_notebooks"
 _SOURCE_PATH = re.compile(rf"\b{SOURCE_DIR}/([A-Za-z0-9_\-]+)\.(?:md|ipynb)\b")
 
 
-def notebook_path(url: str, folder: str = NOTEBOOK_DIR) -> str:
-    """Rewrite ``book/<name>.md`` (or ``.ipynb``) in a launch URL to ``<folder>/<name>.ipynb``."""
-    return _SOURCE_PATH.sub(rf"{folder}/\1.ipynb", url)
+def notebook_path(
+    url: str, branch: str = "main", *, folder: str = NOTEBOOK_DIR,
+    edition_branch: str = EDITION_BRANCH,
+) -> str:
+    """Point a launch URL at ``<folder>/<name>.ipynb`` on the edition branch.
+
+    ``book/<name>.md`` (or ``.ipynb``) becomes ``<folder>/<name>.ipynb``, and the source
+    ``branch`` becomes ``edition_branch`` where the three launchers name it: Binder
+    (``/<branch>?urlpath=``), Colab (``/blob/<branch>/``) and nbgitpuller (``branch=``).
+    """
+    url = _SOURCE_PATH.sub(rf"{folder}/\1.ipynb", url)
+    b = re.escape(branch)
+    url = re.sub(rf"/{b}\?", f"/{edition_branch}?", url)
+    url = re.sub(rf"/blob/{b}/", f"/blob/{edition_branch}/", url)
+    return re.sub(rf"([?&])branch={b}(&|$)", rf"\1branch={edition_branch}\2", url)
 
 
 def _retarget_launch_buttons(
     app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any
 ) -> None:
+    branch = app.config.html_theme_options.get("repository_branch") or "main"
+    name = pagename.rsplit("/", 1)[-1]
     for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            for button in group.get("buttons", []):
+                if button.get("label") == "download-notebook-button":
+                    button["url"] = f"{context['pathto'](SITE_NOTEBOOKS, 1)}/{name}.ipynb"
         if group.get("label") != "launch-buttons":
             continue
         for button in group.get("buttons", []):
             url = button.get("url")
             if not url:
                 continue
-            student = app.config.bayesbook_student
-            new_url = notebook_path(url, STUDENT_NOTEBOOK_DIR if student else NOTEBOOK_DIR)
-            name = pagename.rsplit("/", 1)[-1]
+            if app.config.bayesbook_student:
+                new_url = notebook_path(url, branch, folder=STUDENT_NOTEBOOK_DIR,
+                                        edition_branch=app.config.bayesbook_student_branch)
+            else:
+                new_url = notebook_path(url, branch)
             notebook = Path(app.srcdir, NOTEBOOK_DIR, f"{name}.ipynb")
             if not notebook.exists():
                 raise ExtensionError(
@@ -118,15 +153,17 @@ def _student_download_button(
     if not app.config.bayesbook_student:
         return
     name = pagename.rsplit("/", 1)[-1]
-    has_notebook = Path(app.outdir, STUDENT_DOWNLOAD_DIR, f"{name}.ipynb").exists()
+    has_notebook = Path(app.outdir, SITE_NOTEBOOKS, f"{name}.ipynb").exists()
     for group in context.get("header_buttons", []):
         if group.get("label") != "download-buttons":
             continue
-        buttons = [b for b in group["buttons"] if "_sources" not in str(b.get("url", ""))]
+        buttons = [b for b in group["buttons"]
+                   if "_sources" not in str(b.get("url", ""))
+                   and b.get("label") != "download-notebook-button"]
         if has_notebook:
             buttons.insert(0, {
                 "type": "link", "text": ".ipynb", "icon": "fas fa-code",
-                "url": context["pathto"](f"{STUDENT_DOWNLOAD_DIR}/{name}.ipynb", 1),
+                "url": context["pathto"](f"{SITE_NOTEBOOKS}/{name}.ipynb", 1),
                 "tooltip": "Download the student notebook",
                 "label": "download-notebook-button",
             })
@@ -152,6 +189,83 @@ def _remove_thebe(app: Sphinx, config: Any) -> None:
     ]
 
 
+#: The cross-reference data file, written next to the HTML output folder.
+XREF_FILE = "bayesbook-xrefs.json"
+
+
+def _number(numbers: tuple[int, ...] | None) -> str:
+    return ".".join(map(str, numbers or ()))
+
+
+def _strip_braces(text: str) -> str:
+    return text.replace("{", "").replace("}", "")
+
+
+def _authors(entry: Any) -> str:
+    """The author part of an author-year label, as sphinxcontrib-bibtex sets it."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [_strip_braces(" ".join(person.prelast_names + person.last_names))
+             for person in people]
+    if len(names) >= 3:
+        return f"{names[0]} et al."
+    return " and ".join(names)
+
+
+def cross_references(env: Any) -> dict[str, Any]:
+    """Every number, title and citation label of the built book, as plain data."""
+    fignumbers = env.toc_fignumbers
+    docs = {
+        docname: {
+            "title": env.titles[docname].astext(),
+            "number": _number(env.toc_secnumbers.get(docname, {}).get("")),
+        }
+        for docname in env.found_docs if docname in env.titles
+    }
+    labels = {}
+    for label, (docname, anchor, title) in env.domaindata["std"]["labels"].items():
+        number, kind = "", "section"
+        for figtype, numbers in fignumbers.get(docname, {}).items():
+            if anchor in numbers:
+                number, kind = _number(numbers[anchor]), figtype
+                break
+        labels[label] = {"doc": docname, "anchor": anchor, "title": str(title),
+                         "number": number, "type": kind}
+    equations = {}
+    for label, (docname, _) in env.domaindata["math"]["objects"].items():
+        anchor = f"equation-{label}"
+        equations[label] = {"doc": docname, "anchor": anchor, "number": _number(
+            fignumbers.get(docname, {}).get("displaymath", {}).get(anchor))}
+    proofs = {
+        label: {"doc": item["docname"], "anchor": label, "type": item["realtype"],
+                "number": "" if item["nonumber"] else _number(
+                    fignumbers.get(item["docname"], {}).get(item["countertype"], {}).get(label))}
+        for label, item in getattr(env, "proof_list", {}).items()
+    }
+    exercises = {
+        label: {"doc": item["docname"], "anchor": label, "number": _number(
+            fignumbers.get(item["docname"], {}).get("exercise", {}).get(label))}
+        for label, item in getattr(env, "sphinx_exercise_registry", {}).items()
+    }
+    citations = {
+        citation.key: {
+            "doc": citation.bibliography_key.docname, "anchor": citation.citation_id,
+            "authors": _authors(citation.entry),
+            "year": citation.entry.fields.get("year", ""),
+        }
+        for citation in env.domaindata.get("cite", {}).get("citations", [])
+    }
+    return {"baseurl": env.config.html_baseurl, "docs": docs, "labels": labels,
+            "equations": equations, "proofs": proofs, "exercises": exercises,
+            "citations": citations}
+
+
+def _write_cross_references(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    path = Path(app.outdir).parent / XREF_FILE
+    path.write_text(json.dumps(cross_references(app.env), indent=1, sort_keys=True) + "\n")
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("config-inited", _remove_thebe)
     app.connect("config-inited", _add_static_path)
@@ -162,5 +276,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_css_file("bayesbook.css")
     # sphinx-book-theme adds the launch buttons at priority 501; run after it.
     app.connect("html-page-context", _retarget_launch_buttons, priority=900)
-    app.connect("html-page-context", _student_download_button, priority=900)
+    app.connect("html-page-context", _student_download_button, priority=901)
+    app.connect("build-finished", _write_cross_references)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
