@@ -107,6 +107,10 @@ class BuildData:
         return get_cache(cache_dir).get_cache_bundle(latest.pk).nb
 
 
+#: ``glue_records`` keeps a glued Markdown value under its name plus this suffix.
+MARKDOWN_SUFFIX = "\0text/markdown"
+
+
 def glue_records(executed: nbformat.NotebookNode) -> dict[str, str]:
     """Every glued name of an executed notebook and its ``text/plain`` value."""
     values = {}
@@ -116,6 +120,9 @@ def glue_records(executed: nbformat.NotebookNode) -> dict[str, str]:
             if record:
                 prefix = record.get("mime_prefix", "")
                 values[record["name"]] = output["data"].get(prefix + "text/plain", "")
+                markdown = output["data"].get(prefix + "text/markdown")
+                if markdown is not None:
+                    values[record["name"] + MARKDOWN_SUFFIX] = markdown
     return values
 
 
@@ -227,13 +234,19 @@ class Converter:
 
     def role(self, match: re.Match) -> str:
         role, content = match["role"], match["content"]
-        explicit = _EXPLICIT.match(content) if role != "glue:text" else None
+        explicit = _EXPLICIT.match(content) if role not in ("glue:text", "glue:md") else None
         text, target = (explicit["text"], explicit["target"]) if explicit else ("", content)
         if role == "glue:text":
             key, _, spec = target.rpartition(":") if ":" in target else (target, "", "s")
             if key not in self.glue:
                 raise EditionError(f"{self.md.name}: glued name {key!r} is not in the build")
             return format_plain_text(self.glue[key], spec)
+        if role == "glue:md":  # a glued Markdown value, inline (``name`` or ``name:inline``)
+            key = target.split(":", 1)[0]
+            if key + MARKDOWN_SUFFIX not in self.glue:
+                raise EditionError(
+                    f"{self.md.name}: glued Markdown {key!r} is not in the build")
+            return self.glue[key + MARKDOWN_SUFFIX].strip()
         if role == "eq":
             item = self._lookup("equations", target, role)
             return self._link(text or f"({item['number']})", item)
