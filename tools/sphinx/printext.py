@@ -49,6 +49,9 @@ CELL_ENVIRONMENTS = r"""
 \definecolor{bbInputBack}{RGB}{246,246,246}
 \definecolor{bbOutputBorder}{RGB}{235,235,235}
 \definecolor{bbOutputBack}{RGB}{253,253,253}
+% Long tables (the exercise index: six columns) in a smaller type, so that their longest
+% words fit their columns.
+\AtBeginEnvironment{longtable}{\footnotesize}
 \newenvironment{sphinxVerbatimInput}
   {\colorlet{VerbatimBorderColor}{bbInputBorder}\colorlet{VerbatimColor}{bbInputBack}%
    \begin{adjustwidth}{4pt}{}}
@@ -128,24 +131,39 @@ def _labelled_blocks(doctree: nodes.document) -> list[nodes.Element]:
     return [n for n in doctree.findall(lambda n: isinstance(n, kinds)) if n.get("label")]
 
 
+#: The PDF's text block (points), a column's padding (2 x \tabcolsep) and an average
+#: character of the body font (points): how many characters a table row can hold.
+_TEXT_WIDTH_PT, _COLUMN_PADDING_PT, _CHARACTER_PT = 470.0, 12.0, 5.6
+
+
 def _fit_table_to_page(table: nodes.table) -> None:
     """Give a table without column widths some, in proportion to what its columns hold.
 
     Sphinx sets a long table without widths in ``l`` columns, which never wrap: a table of
     exercises with a column of topics runs hundreds of points into the margin. With widths,
-    every column is a paragraph column that wraps within the text block.
+    every column is a paragraph column that wraps within the text block. Each column gets
+    at least its longest word (a word cannot wrap) and shares the rest of the line in
+    proportion to its longest entry.
     """
     if "colwidths-given" in table["classes"]:
         return
     for tgroup in table.findall(nodes.tgroup):
         colspecs = [c for c in tgroup.children if isinstance(c, nodes.colspec)]
-        longest = [8] * len(colspecs)
+        longest = [1] * len(colspecs)
+        word = [1] * len(colspecs)
         for row in tgroup.findall(nodes.row):
             for i, entry in enumerate(e for e in row.children if isinstance(e, nodes.entry)):
                 if i < len(longest):
-                    longest[i] = max(longest[i], min(len(entry.astext()), 60))
-        for colspec, width in zip(colspecs, longest, strict=True):
-            colspec["colwidth"] = width
+                    text = entry.astext()
+                    longest[i] = max(longest[i], min(len(text), 60))
+                    word[i] = max([word[i], *(len(w) for w in text.split())])
+        floors = [w + 3 for w in word]
+        capacity = (_TEXT_WIDTH_PT - _COLUMN_PADDING_PT * len(colspecs)) / _CHARACTER_PT
+        spare = max(int(capacity) - sum(floors), 0)
+        wants = [max(n - f, 0) for n, f in zip(longest, floors, strict=True)]
+        total = sum(wants) or 1
+        for colspec, floor, want in zip(colspecs, floors, wants, strict=True):
+            colspec["colwidth"] = floor + round(spare * want / total)
     table["classes"].append("colwidths-given")
 
 
