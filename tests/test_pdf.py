@@ -27,6 +27,8 @@ LaTeX Warning: Reference `book/04_metropolis:mh-ex9' on page 88 undefined on inp
 LaTeX Warning: Citation `nobody1999' on page 12 undefined on input line 77.
 LaTeX Warning: Hyper reference `book/01_bayes:bayes-ex1' on page 209 undefined
 Missing character: There is no ★ (U+2605) in font FreeSans/OT:script=latn;!
+Missing character: There is no ᵢ (U+1D62) in font [FreeMonoOblique.otf]/OT:script=latn;languag
+e=dflt;!
 Overfull \hbox (131.67516pt too wide) in paragraph at lines 13229--13234
 Overfull \hbox (4.2pt too wide) in paragraph at lines 10--12
 Overfull \vbox (2.24792pt too high) detected at line 2147
@@ -38,10 +40,13 @@ def test_the_log_reader_finds_every_kind_of_defect():
     assert report.undefined == [
         "book/01_bayes:bayes-ex1", "book/04_metropolis:mh-ex9", "nobody1999",
     ]
-    assert report.missing_characters == ["★ (U+2605) (font FreeSans/OT:script=latn;)"]
+    assert report.missing_characters == [
+        "ᵢ (U+1D62) (font [FreeMonoOblique.otf]/OT:script=latn;languag)",
+        "★ (U+2605) (font FreeSans/OT:script=latn;)",
+    ], "a missing glyph is found even where TeX wrapped the log line"
     assert [width for width, _ in report.overfull] == [131.67516, 4.2]
     problems = report.problems(max_overfull_pt=10.0)
-    assert len(problems) == 5
+    assert len(problems) == 6
     assert any("131.7 pt into the margin" in p for p in problems)
     assert not any("4.2 pt" in p for p in problems), "a 4 pt overfull line is invisible in print"
 

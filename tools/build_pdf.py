@@ -37,7 +37,9 @@ _UNDEFINED = re.compile(
     r"^(?:LaTeX|Package natbib) Warning: (?:Reference|Citation|Hyper reference) [`']([^']*)' "
     r"(?:on page \d+ )?undefined", re.M
 )
-_MISSING_CHAR = re.compile(r"^Missing character: There is no (.+?) in font (.+?)!", re.M)
+# TeX wraps its log at 79 columns, so the font's name may continue on the next line.
+_MISSING_CHAR = re.compile(r"^Missing character: There is no (\S+(?: \(U\+[0-9A-F]+\))?) in font "
+                           r"([^!\n]*)", re.M)
 _OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (.*)$", re.M)
 
 

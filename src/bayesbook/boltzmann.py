@@ -258,11 +258,11 @@ class RBMGradient:
     Attributes
     ----------
     W : ndarray, shape (n_visible, n_hidden)
-        ∂ℓ/∂W = ⟨x hᵀ⟩_data − ⟨x hᵀ⟩_model.
+        ∂L/∂W = ⟨x hᵀ⟩_data − ⟨x hᵀ⟩_model.
     a : ndarray, shape (n_visible,)
-        ∂ℓ/∂a = ⟨x⟩_data − ⟨x⟩_model.
+        ∂L/∂a = ⟨x⟩_data − ⟨x⟩_model.
     b : ndarray, shape (n_hidden,)
-        ∂ℓ/∂b = ⟨h⟩_data − ⟨h⟩_model.
+        ∂L/∂b = ⟨h⟩_data − ⟨h⟩_model.
     """
 
     W: NDArray[np.float64]

@@ -95,9 +95,9 @@ class LogLikelihoodGradient:
     Attributes
     ----------
     biases : ndarray, shape (M,)
-        ∂ℓ/∂b_i = ⟨x_i⟩_data − ⟨x_i⟩_model.
+        ∂L/∂b_i = ⟨x_i⟩_data − ⟨x_i⟩_model.
     couplings : ndarray, shape (M, M)
-        ∂ℓ/∂J_ij = ⟨x_i x_j⟩_data − ⟨x_i x_j⟩_model for i ≠ j (the derivative with respect to
+        ∂L/∂J_ij = ⟨x_i x_j⟩_data − ⟨x_i x_j⟩_model for i ≠ j (the derivative with respect to
         the one shared parameter J_ij = J_ji), zero on the diagonal.
     positive : Moments
         The data moments (positive phase).

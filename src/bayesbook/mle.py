@@ -42,7 +42,7 @@ def observed_information(
 
     Central finite differences with step ``h_i = step * max(1, |theta_i|)`` along each
     parameter; the truncation error is O(h²) and the rounding error about
-    ε |ℓ| / h² with ε the machine precision, which balance near ``step = 1e-4``.
+    ε |L| / h² with ε the machine precision, which balance near ``step = 1e-4``.
 
     Parameters
     ----------
@@ -241,7 +241,7 @@ def fit_mle(
     else:
         estimate, converged, message = centre, False, str(first.message)
         value = float(first.fun)
-    # In these units a step of 0.01 standard errors keeps rounding (ε |ℓ| / h²) and
+    # In these units a step of 0.01 standard errors keeps rounding (ε |L| / h²) and
     # truncation (h² times the relative fourth derivative) both far below 1e-6.
     information = observed_information(standardised, (estimate - centre) / scale, step=1e-2)
     information = information / np.outer(scale, scale)

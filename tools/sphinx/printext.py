@@ -63,6 +63,28 @@ CELL_ENVIRONMENTS = r"""
 """
 
 
+#: The PDF's fonts (Debian: fonts-freefont-otf, fonts-dejavu-core). FreeSerif for the text,
+#: as Sphinx's XeLaTeX default; DejaVu Sans and DejaVu Sans Mono for headings and code, which
+#: hold the glyphs the book's code and exercise lines use and FreeSans/FreeMono lack (the
+#: difficulty stars, subscript letters such as ᵢ and ₖ in comments, ᵀ). Code's italic
+#: (comments) is the upright face slanted: DejaVu Sans Mono Oblique lacks ℓ.
+FONTS = r"""
+\setmainfont{FreeSerif}[
+  Extension = .otf, UprightFont = *, ItalicFont = *Italic,
+  BoldFont = *Bold, BoldItalicFont = *BoldItalic]
+\setsansfont{DejaVu Sans}[Scale = MatchLowercase]
+\setmonofont{DejaVu Sans Mono}[
+  Scale = MatchLowercase, ItalicFont = DejaVu Sans Mono, ItalicFeatures = {FakeSlant = 0.2},
+  BoldItalicFont = DejaVu Sans Mono Bold, BoldItalicFeatures = {FakeSlant = 0.2}]
+"""
+
+#: unicode-math prints \setminus as U+29F5, which Latin Modern Math lacks; the backslash
+#: operator looks the same. Set after unicode-math's own set-up at \begin{document}.
+MATH_FIXES = r"""
+\AddToHook{begindocument/end}{\renewcommand{\setminus}{\mathbin{\backslash}}}
+"""
+
+
 def latex_macros(macros: dict[str, Any]) -> str:
     """``\\newcommand`` lines for MathJax-style macro definitions.
 
@@ -105,7 +127,7 @@ def _configure_latex(app: Sphinx, config: Any) -> None:
     elements = dict(config.latex_elements or {})
     preamble = elements.get("preamble", "")
     elements["preamble"] = "\n".join(
-        part for part in (preamble, CELL_ENVIRONMENTS,
+        part for part in (preamble, CELL_ENVIRONMENTS, MATH_FIXES,
                           "% The book's math macros (from _config.yml)",
                           latex_macros(macros)) if part
     )
@@ -114,6 +136,7 @@ def _configure_latex(app: Sphinx, config: Any) -> None:
     elements["sphinxsetup"] = ", ".join(
         part for part in (elements.get("sphinxsetup", ""), "verbatimforcewraps") if part
     )
+    elements["fontpkg"] = FONTS
     config.latex_elements = elements
 
 
