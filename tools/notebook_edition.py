@@ -481,8 +481,12 @@ def convert(nb: nbformat.NotebookNode, md: Path, data: BuildData,
         else:
             cells.append(nbformat.v4.new_raw_cell(cell.source))
     out = nbformat.v4.new_notebook()
+    # The kernel's full language_info, as the build's kernel reported it: JupyterLab writes
+    # the running kernel's into the notebook when it starts, so a partial one marks the
+    # notebook modified the moment it opens.
+    language_info = dict(built.metadata.get("language_info") or {"name": "python"})
     out.metadata = {"kernelspec": dict(nb.metadata["kernelspec"]),
-                    "language_info": {"name": "python"}}
+                    "language_info": language_info}
     out.nbformat, out.nbformat_minor = 4, 5
     out.cells = [c for c in cells if c.cell_type != "markdown" or c.source.strip()]
     seen: set[str] = set()
