@@ -25,8 +25,12 @@ _SPACE = re.compile(r"\s+")
 _PLAIN_RUN = re.compile(r"(?:\b[A-Za-z][a-z']*\b[ ,;]+){6,}\b[A-Za-z][a-z']*\b")
 
 
+#: Sphinx's smart quotes turn ' and " into typographic quotes in the pages.
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def normalise(text: str) -> str:
-    return _SPACE.sub(" ", html_lib.unescape(text)).strip()
+    return _SPACE.sub(" ", html_lib.unescape(text)).translate(_QUOTES).strip()
 
 
 def page_text(path: Path) -> str:
@@ -47,9 +51,12 @@ def solution_fingerprints(md: Path) -> tuple[list[str], list[str]]:
             in_solution = True
         elif piece.kind == "solution-end":
             in_solution = False
-        elif piece.kind in ("code", "markdown"):
-            (inside if in_solution else outside).append(
-                (piece.kind, piece.text) if in_solution else piece.text)
+        elif in_solution and piece.kind in ("code", "markdown"):
+            inside.append((piece.kind, piece.text))
+        elif not in_solution:
+            # Everything a student is meant to see, exercise statements included (an
+            # exercise may give its data as code the solution then repeats).
+            outside.append(piece.text)
     rest = normalise("\n".join(outside))
     code, prose = [], []
     for kind, text in inside:
