@@ -111,6 +111,14 @@ class BuildData:
 MARKDOWN_SUFFIX = "\0text/markdown"
 
 
+#: Text ending where a macro is read as one argument: an accent or font command, ``\frac``
+#: or ``\sqrt``, or ``_``/``^``.
+_ARGUMENT_BEFORE = re.compile(
+    r"(?:\\(?:hat|bar|tilde|vec|dot|ddot|check|breve|acute|grave|widehat|widetilde|"
+    r"overline|underline|boldsymbol|mathbf|mathrm|mathcal|mathbb|sqrt|frac|tfrac|dfrac)"
+    r"|[_^])\s*$")
+
+
 def glue_records(executed: nbformat.NotebookNode) -> dict[str, str]:
     """Every glued name of an executed notebook and its ``text/plain`` value."""
     values = {}
@@ -297,7 +305,15 @@ class Converter:
         and ``\\E`` never matches ``\\ELBO``; the definitions carry no arguments, so the
         text that follows (``\\bx\\T``, ``\\left(a \\given b\\right)``) reads as it did.
         """
-        return self._macro.sub(lambda m: self.data.macros[m[1]], text)
+        def expand(m: re.Match) -> str:
+            body = self.data.macros[m[1]]
+            # After a command that takes an argument (``\hat\bx``) or a sub/superscript
+            # (``x_\bz``) the macro was one token; its definition must stay one group.
+            if _ARGUMENT_BEFORE.search(text, 0, m.start()) and not body.startswith("^"):
+                return "{" + body + "}"
+            return body
+
+        return self._macro.sub(expand, text)
 
     def inline(self, text: str) -> str:
         """Roles, macros, equation labels and targets of a run of ordinary markdown."""
