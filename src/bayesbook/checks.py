@@ -52,7 +52,7 @@ def require_close(
     Parameters
     ----------
     label : str
-        The exercise label, e.g. ``"bayes-ex1"``; printed on success.
+        The exercise label, e.g. ``"bayes-ex1"``, which starts every failure message.
     answer : array-like
         The student's answer (``...`` or ``None`` means "not answered yet").
     expected : array-like
@@ -91,20 +91,8 @@ def check_close(
     atol: float = 0.0,
     what: str = "your answer",
 ) -> None:
-    """Check that ``answer`` equals ``expected`` within tolerance, elementwise.
-
-    Parameters
-    ----------
-    label : str
-        The exercise label, e.g. ``"bayes-ex1"``; printed on success.
-    answer : array-like
-        The student's answer (``...`` or ``None`` means "not answered yet").
-    expected : array-like
-        The value computed another way; it is never printed.
-    rtol, atol : float
-        Relative and absolute tolerance, as in ``numpy.isclose``.
-    what : str
-        A short description of the answer, used in the failure message.
+    """Check that ``answer`` equals ``expected`` within tolerance, elementwise, and print
+    "✓ <label>: correct." when it does. The parameters are :func:`require_close`'s.
     """
     require_close(label, answer, expected, rtol=rtol, atol=atol, what=what)
     _passed(label)
