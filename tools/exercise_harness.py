@@ -269,13 +269,8 @@ class Kernel:
                 self._wait_idle(msg_id)
                 result.ename, result.evalue = "Timeout", f"no result after {limit:g} s"
                 break
-            try:
-                message = self.client.get_iopub_msg(timeout=0.5)
-            except queue.Empty:
-                if not self.manager.is_alive():
-                    raise HarnessError("the kernel died") from None
-                continue
-            if message["parent_header"].get("msg_id") != msg_id:
+            message = self._next_message(msg_id)
+            if message is None:
                 continue
             kind, content = message["msg_type"], message["content"]
             if kind == "stream" and content.get("name") == "stdout":
@@ -288,16 +283,21 @@ class Kernel:
         result.stdout = "".join(stdout)
         return result
 
+    def _next_message(self, msg_id: str) -> dict | None:
+        """The next output message answering ``msg_id``; None after half a second without."""
+        try:
+            message = self.client.get_iopub_msg(timeout=0.5)
+        except queue.Empty:
+            if not self.manager.is_alive():
+                raise HarnessError("the kernel died") from None
+            return None
+        return message if message["parent_header"].get("msg_id") == msg_id else None
+
     def _wait_idle(self, msg_id: str) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            try:
-                message = self.client.get_iopub_msg(timeout=0.5)
-            except queue.Empty:
-                if not self.manager.is_alive():
-                    raise HarnessError("the kernel died") from None
-                continue
-            if (message["parent_header"].get("msg_id") == msg_id
+            message = self._next_message(msg_id)
+            if (message is not None
                     and message["msg_type"] == "status"
                     and message["content"]["execution_state"] == "idle"):
                 return
