@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+import types
 
 import matplotlib as mpl
 import numpy as np
@@ -172,3 +174,30 @@ def test_runtime_follows_the_build_flag(monkeypatch):
     finally:
         logger.setLevel(before)
         importlib.reload(runtime)
+
+
+def test_runtime_glue_records_through_myst_nb_when_it_is_installed(monkeypatch):
+    recorded = []
+    fake = types.ModuleType("myst_nb")
+    fake.glue = lambda name, value, display: recorded.append((name, value, display))
+    monkeypatch.setitem(sys.modules, "myst_nb", fake)
+    runtime.glue("x_val", 0.5, display=False)
+    assert recorded == [("x_val", 0.5, False)]
+
+
+def test_runtime_glue_does_nothing_without_myst_nb(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # import myst_nb now raises ImportError
+    with pytest.raises(ImportError):
+        import myst_nb  # noqa: F401
+    assert runtime.glue("x_val", 0.5) is None
+    assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("name,display,match", [
+    ("", False, "non-empty string name"),
+    (3, False, "non-empty string name"),
+    ("x_val", True, "display=False"),
+])
+def test_runtime_glue_refuses_bad_arguments(name, display, match):
+    with pytest.raises(ValueError, match=match):
+        runtime.glue(name, 0.5, display=display)

@@ -130,6 +130,15 @@ def test_the_edition_is_plain_jupyter(name, path):
     assert not unknown, f"{name}: TeX commands MathJax does not define: {unknown}"
     colab = next(c for c in nb.cells if c.cell_type == "code")
     assert 'if "google.colab" in sys.modules:' in colab.source, "the Colab install cell must stay"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "myst_nb" not in code, f"{name}: Colab has no MyST-NB; import glue from bayesbook"
+    assert ne.EDITION_GLUE_IMPORT in code, f"{name}: the glue import is missing"
+
+
+def test_the_edition_replaces_only_the_glue_import_line():
+    source = "import numpy as np\nfrom myst_nb import glue\n# from myst_nb import glue, too"
+    assert ne.edition_code(source) == (
+        "import numpy as np\nfrom bayesbook.runtime import glue\n# from myst_nb import glue, too")
 
 
 @pytest.mark.book

@@ -451,6 +451,18 @@ def figure_caption(converter: Converter, metadata: dict) -> str | None:
     return f"**Figure{number}.** {caption}"
 
 
+#: The build's glue import, and the one the edition's notebooks use: Colab and a hub need not
+#: have MyST-NB, and the edition's text already carries the glued numbers.
+GLUE_IMPORT = "from myst_nb import glue"
+EDITION_GLUE_IMPORT = "from bayesbook.runtime import glue"
+
+
+def edition_code(source: str) -> str:
+    """A code cell's source as the edition's notebooks show it (the glue import replaced)."""
+    return "\n".join(EDITION_GLUE_IMPORT if line.strip() == GLUE_IMPORT else line
+                     for line in source.split("\n"))
+
+
 def convert(nb: nbformat.NotebookNode, md: Path, data: BuildData,
             executed: nbformat.NotebookNode | None = None) -> nbformat.NotebookNode:
     """The plain-Jupyter form of ``nb``, a notebook of chapter ``md`` with MyST markdown cells.
@@ -480,7 +492,8 @@ def convert(nb: nbformat.NotebookNode, md: Path, data: BuildData,
                     new = nbformat.v4.new_markdown_cell(converter.markdown(text))
                     cells.append(_hidden(new) if in_solution else new)
         elif cell.cell_type == "code":
-            new = nbformat.v4.new_code_cell(cell.source, metadata=_code_metadata(cell.metadata))
+            new = nbformat.v4.new_code_cell(edition_code(cell.source),
+                                            metadata=_code_metadata(cell.metadata))
             if executed is not None:
                 built_cell = built_code[code_index] if code_index < len(built_code) else None
                 if built_cell is None or built_cell.source.strip() != cell.source.strip():

@@ -28,3 +28,32 @@ def configure_pymc() -> None:
     """
     if IN_BOOK_BUILD:
         logging.getLogger("pymc").setLevel(logging.WARNING)
+
+
+def glue(name: str, value: object, display: bool = False) -> None:
+    """Record ``value`` under ``name`` for the web book's prose, where MyST-NB is installed.
+
+    The chapters glue every number their prose states (``{glue:text}`name``` in the page).
+    The notebook edition already carries those numbers in its text, and the places a
+    student opens it (Colab, a hub) need not have MyST-NB, so its notebooks import this
+    function instead of ``myst_nb.glue``: with MyST-NB installed it is ``myst_nb.glue``;
+    without it, it checks its arguments and records nothing.
+
+    Parameters
+    ----------
+    name : str
+        The key the prose refers to.
+    value : object
+        The value glued.
+    display : bool
+        Must be False: the book glues values for its prose, never for display.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"glue needs a non-empty string name, got {name!r}")
+    if display:
+        raise ValueError("the book glues values for its prose only: pass display=False")
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=False)
