@@ -201,3 +201,9 @@ def test_runtime_glue_does_nothing_without_myst_nb(monkeypatch, capsys):
 def test_runtime_glue_refuses_bad_arguments(name, display, match):
     with pytest.raises(ValueError, match=match):
         runtime.glue(name, 0.5, display=display)
+
+
+def test_a_one_element_array_answer_gets_the_direction_hint():
+    # shape (1,) against (1,): float() of such arrays is deprecated in NumPy; the hint must not be
+    with pytest.raises(AssertionError, match="demo-ex1: your answer is too large"):
+        checks.check_close("demo-ex1", np.array([0.5]), np.array([0.3]))

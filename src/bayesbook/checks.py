@@ -76,7 +76,7 @@ def require_close(
         _fail(f"{label}: {what} contains NaN or infinite values.")
     if not np.allclose(got, want, rtol=rtol, atol=atol):
         if got.size == 1:
-            direction = "too large" if float(got) > float(want) else "too small"
+            direction = "too large" if got.item() > want.item() else "too small"
             _fail(f"{label}: {what} is {direction}.")
         n_off = int(np.sum(~np.isclose(got, want, rtol=rtol, atol=atol)))
         _fail(f"{label}: {n_off} of {got.size} entries of {what} are not right.")
