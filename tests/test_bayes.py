@@ -80,6 +80,128 @@ def test_posterior_rejects_non_numbers() -> None:
         posterior(["a", "b"], [0.1, 0.8])
 
 
+def test_posterior_from_log_likelihoods_matches_the_raw_computation() -> None:
+    # Where the raw likelihoods are representable both routes must agree; the raw one is
+    # plain multiply-and-normalise, the log one goes through logsumexp.
+    rng = np.random.default_rng(3)
+    prior = rng.dirichlet(np.ones(5), size=4)
+    likelihood = rng.uniform(0.01, 1.0, size=(4, 5))
+    np.testing.assert_allclose(
+        posterior(prior, log_likelihood=np.log(likelihood)),
+        posterior(prior, likelihood),
+        rtol=1e-12,
+    )
+
+
+def test_log_likelihood_survives_2000_flips_where_raw_likelihoods_underflow() -> None:
+    # Hypotheses: a coin's bias is one of 99 values, all equally likely a priori. After
+    # k heads in n = 2000 flips the posterior is proportional to theta^k (1 - theta)^(n - k),
+    # i.e. to the Beta(k + 1, n - k + 1) density, which scipy evaluates through log-gamma
+    # functions: a second computation that does not underflow either.
+    n_flips, heads = 2000, 713
+    theta = np.arange(1, 100) / 100
+    prior = np.full(theta.size, 1 / theta.size)
+    raw = theta**heads * (1 - theta) ** (n_flips - heads)
+    assert np.all(raw == 0.0)  # precondition: the raw likelihoods underflow (a NumPy fact)
+    with pytest.raises(ValueError, match="log_likelihood="):
+        posterior(prior, raw)
+    log_like = heads * np.log(theta) + (n_flips - heads) * np.log1p(-theta)
+    result = posterior(prior, log_likelihood=log_like)
+    beta_density = stats.beta.pdf(theta, heads + 1, n_flips - heads + 1)
+    np.testing.assert_allclose(result, beta_density / beta_density.sum(), rtol=1e-9, atol=1e-300)
+    assert theta[np.argmax(result)] == pytest.approx(heads / n_flips, abs=0.005)
+
+
+def test_log_likelihood_accepts_zero_prior_and_minus_infinity() -> None:
+    # A hypothesis the prior rules out, and one the data rule out, both get probability zero
+    # (and no warning from log(0), which pytest would turn into an error).
+    result = posterior([0.0, 0.5, 0.25, 0.25], log_likelihood=[0.0, -np.inf, 0.0, np.log(3.0)])
+    np.testing.assert_allclose(result, [0.0, 0.0, 0.25, 0.75], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"likelihood": [0.1, 0.8], "log_likelihood": [-2.3, -0.2]}, "exactly one of"),
+        ({}, "exactly one of"),
+        ({"log_likelihood": [-np.inf, -np.inf]}, "impossible under every hypothesis"),
+        ({"log_likelihood": [np.nan, -1.0]}, "must not contain NaN"),
+        ({"log_likelihood": [np.inf, -1.0]}, "must not contain NaN or \\+inf"),
+        ({"log_likelihood": [-1.0, -2.0, -3.0]}, "log_likelihood of shape \\(3,\\) does not match"),
+    ],
+)
+def test_posterior_log_likelihood_rejects_bad_input(kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        posterior([0.5, 0.5], **kwargs)
+
+
+def test_log_likelihood_minus_infinity_where_the_prior_is_positive_is_impossible() -> None:
+    # The only finite log-likelihood belongs to the hypothesis the prior rules out.
+    with pytest.raises(ValueError, match="impossible"):
+        posterior([0.0, 1.0], log_likelihood=[0.0, -np.inf])
+
+
+def _hand_posterior(prior_row, likelihood_row):
+    joint = [p * q for p, q in zip(prior_row, likelihood_row, strict=True)]
+    return np.array(joint) / sum(joint)
+
+
+@pytest.mark.parametrize("use_logs", [False, True])
+def test_a_batch_of_priors_broadcasts_against_one_likelihood(use_logs) -> None:
+    prior = np.array([[0.2, 0.5, 0.3], [0.6, 0.2, 0.2], [1 / 3, 1 / 3, 1 / 3], [0.0, 0.5, 0.5]])
+    likelihood = np.array([0.9, 0.05, 0.4])
+    kwargs = {"log_likelihood": np.log(likelihood)} if use_logs else {"likelihood": likelihood}
+    result = posterior(prior, **kwargs)
+    assert result.shape == (4, 3)
+    for row, prior_row in zip(result, prior, strict=True):
+        np.testing.assert_allclose(row, _hand_posterior(prior_row, likelihood), rtol=1e-12)
+        np.testing.assert_allclose(row, posterior(prior_row, **kwargs), rtol=1e-12)
+
+
+@pytest.mark.parametrize("use_logs", [False, True])
+def test_one_prior_broadcasts_against_a_batch_of_likelihoods(use_logs) -> None:
+    # Several data sets (rows of likelihoods) under one prior.
+    prior = np.array([0.2, 0.5, 0.3])
+    likelihood = np.array([[0.9, 0.05, 0.4], [0.1, 0.1, 0.1], [0.0, 0.3, 0.7]])
+    log_like = np.log(np.where(likelihood > 0, likelihood, 1.0))
+    log_like[likelihood == 0] = -np.inf
+    result = (
+        posterior(prior, log_likelihood=log_like) if use_logs else posterior(prior, likelihood)
+    )
+    assert result.shape == (3, 3)
+    for row, likelihood_row in zip(result, likelihood, strict=True):
+        np.testing.assert_allclose(row, _hand_posterior(prior, likelihood_row), rtol=1e-12)
+        np.testing.assert_allclose(row, posterior(prior, likelihood_row), rtol=1e-12)
+
+
+def test_leading_axes_of_prior_and_likelihood_broadcast_together() -> None:
+    # Priors of shape (2, 1, K) against likelihoods of shape (3, K) give (2, 3, K).
+    priors = np.array([[[0.5, 0.5]], [[0.9, 0.1]]])
+    likelihoods = np.array([[0.1, 0.8], [0.5, 0.5], [0.7, 0.2]])
+    result = posterior(priors, likelihoods)
+    assert result.shape == (2, 3, 2)
+    assert posterior(priors, log_likelihood=np.log(likelihoods)).shape == (2, 3, 2)
+    for i in range(2):
+        for j in range(3):
+            np.testing.assert_allclose(
+                result[i, j], _hand_posterior(priors[i, 0], likelihoods[j]), rtol=1e-12
+            )
+
+
+@pytest.mark.parametrize("use_logs", [False, True])
+@pytest.mark.parametrize(
+    ("prior_shape", "likelihood_shape"),
+    [((3, 2), (2, 2)), ((4, 2), (4, 3)), ((2,), (3,)), ((2, 3, 2), (4, 2))],
+)
+def test_posterior_shape_mismatch_is_a_clear_error(prior_shape, likelihood_shape, use_logs):
+    prior = np.full(prior_shape, 1 / prior_shape[-1])
+    values = np.full(likelihood_shape, 0.5)
+    name = "log_likelihood" if use_logs else "likelihood"
+    kwargs = {"log_likelihood": np.log(values)} if use_logs else {"likelihood": values}
+    with pytest.raises(ValueError, match=f"^{name} of shape .* does not match prior of shape"):
+        posterior(prior, **kwargs)
+
+
 # --- grid_posterior ------------------------------------------------------------------------
 
 

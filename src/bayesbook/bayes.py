@@ -10,26 +10,41 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import integrate
+from scipy import integrate, special
 
 from bayesbook._validation import ATOL, as_float_array, check_positive
 
 
-def posterior(prior: ArrayLike, likelihood: ArrayLike) -> NDArray[np.float64]:
+def posterior(
+    prior: ArrayLike,
+    likelihood: ArrayLike | None = None,
+    *,
+    log_likelihood: ArrayLike | None = None,
+) -> NDArray[np.float64]:
     """Return the posterior probabilities of K discrete hypotheses (Bayes' rule).
+
+    Give the likelihoods either as they are (``likelihood``) or as their logarithms
+    (``log_likelihood``), not both. Use the logarithms when each likelihood is a product of
+    many probabilities (many observations): such products underflow to zero in floating
+    point, while their logarithms are ordinary numbers, normalised here with
+    ``scipy.special.logsumexp``.
 
     Parameters
     ----------
     prior : array-like, shape (K,) or (..., K)
         Prior probabilities p(H_k), non-negative and summing to one along the last axis.
         Extra leading axes hold several priors (e.g. a range of prevalences) at once.
-    likelihood : array-like, shape (K,) or broadcastable to ``prior``
+    likelihood : array-like, shape (K,) or (..., K), optional
         p(data | H_k) for each hypothesis: non-negative numbers. They need not sum to one:
-        each is a probability of the *same* data under a *different* hypothesis.
+        each is a probability of the *same* data under a *different* hypothesis. Leading
+        axes broadcast against those of ``prior`` (several data sets at once).
+    log_likelihood : array-like, shape (K,) or (..., K), keyword-only, optional
+        log p(data | H_k) instead of ``likelihood``: real numbers, ``-inf`` for data a
+        hypothesis rules out.
 
     Returns
     -------
-    ndarray, shape of ``prior`` broadcast with ``likelihood``
+    ndarray, shape of ``prior`` broadcast with the likelihood
         p(H_k | data) = p(data | H_k) p(H_k) / sum_j p(data | H_j) p(H_j), summing to one
         along the last axis.
 
@@ -37,9 +52,15 @@ def posterior(prior: ArrayLike, likelihood: ArrayLike) -> NDArray[np.float64]:
     --------
     >>> posterior([0.996, 0.004], [0.1, 0.8]).round(4)
     array([0.9689, 0.0311])
+    >>> posterior([0.5, 0.5], log_likelihood=[-2000.0, -2001.0]).round(4)
+    array([0.7311, 0.2689])
     """
+    if (likelihood is None) == (log_likelihood is None):
+        raise ValueError(
+            "give exactly one of likelihood or log_likelihood (the logarithms when the "
+            "likelihoods are too small for floating point)"
+        )
     prior_arr = as_float_array(prior, "prior")
-    like_arr = as_float_array(likelihood, "likelihood")
     if prior_arr.ndim == 0 or prior_arr.shape[-1] == 0:
         raise ValueError(
             "prior must have at least one hypothesis along its last axis, "
@@ -54,27 +75,68 @@ def posterior(prior: ArrayLike, likelihood: ArrayLike) -> NDArray[np.float64]:
             "prior must sum to one over the hypotheses (last axis): "
             f"a sum is {totals[bad].flat[0]:.6g}"
         )
+    if log_likelihood is not None:
+        return _posterior_from_logs(prior_arr, log_likelihood)
+    like_arr = as_float_array(likelihood, "likelihood")
     if np.any(like_arr < 0):
         raise ValueError(
             f"likelihood must be non-negative: its smallest entry is {like_arr.min():.6g}"
         )
-    mismatch = ValueError(
-        f"likelihood of shape {like_arr.shape} does not match prior of shape {prior_arr.shape}: "
-        "give one likelihood per hypothesis (last axis)"
-    )
-    if like_arr.ndim == 0 or like_arr.shape[-1] != prior_arr.shape[-1]:
-        raise mismatch
-    try:
-        joint = prior_arr * like_arr
-    except ValueError as err:
-        raise mismatch from err
+    _check_matches_prior(prior_arr, like_arr, "likelihood")
+    joint = prior_arr * like_arr
     evidence = joint.sum(axis=-1, keepdims=True)
     if np.any(evidence <= 0):
         raise ValueError(
             "the evidence sum_k p(data | H_k) p(H_k) is zero: the data are impossible under "
-            "every hypothesis the prior allows"
+            "every hypothesis the prior allows, or the likelihoods underflowed to zero (a "
+            "product of many probabilities is below the smallest float); in that case pass "
+            "their logarithms as log_likelihood= instead"
         )
     return joint / evidence
+
+
+def _check_matches_prior(
+    prior: NDArray[np.float64], values: NDArray[np.float64], name: str
+) -> None:
+    """Raise unless ``values`` has one entry per hypothesis and broadcasts against ``prior``."""
+    mismatch = ValueError(
+        f"{name} of shape {values.shape} does not match prior of shape {prior.shape}: "
+        "give one value per hypothesis (last axis)"
+    )
+    if values.ndim == 0 or values.shape[-1] != prior.shape[-1]:
+        raise mismatch
+    try:
+        np.broadcast_shapes(prior.shape, values.shape)
+    except ValueError as err:
+        raise mismatch from err
+
+
+def _posterior_from_logs(
+    prior: NDArray[np.float64], log_likelihood: ArrayLike
+) -> NDArray[np.float64]:
+    """Bayes' rule in log space: exp(log p(H) + log p(D | H) - log p(D))."""
+    try:
+        log_like = np.asarray(log_likelihood, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(
+            f"log_likelihood must be numeric array-like, got {type(log_likelihood).__name__}"
+        ) from err
+    if np.any(np.isnan(log_like)) or np.any(log_like == np.inf):
+        raise ValueError(
+            "log_likelihood must not contain NaN or +inf (use -inf for data a hypothesis "
+            "rules out)"
+        )
+    _check_matches_prior(prior, log_like, "log_likelihood")
+    log_prior = np.full(prior.shape, -np.inf)
+    np.log(prior, out=log_prior, where=prior > 0)
+    log_joint = log_prior + log_like
+    log_evidence = special.logsumexp(log_joint, axis=-1, keepdims=True)
+    if np.any(log_evidence == -np.inf):
+        raise ValueError(
+            "the evidence is zero: the data are impossible under every hypothesis the prior "
+            "allows (log_likelihood is -inf wherever the prior is positive)"
+        )
+    return np.exp(log_joint - log_evidence)
 
 
 @dataclass(frozen=True)
