@@ -426,6 +426,92 @@ def test_exact_coclustering_properties():
                                c[np.ix_(order, order)], rtol=1e-8)
 
 
+def evidence_by_quadrature(points: np.ndarray, mu_sd: float, shape: float, rate: float) -> float:
+    """m(S): mu integrated in closed form (a Gaussian of covariance s^2 I + mu_sd^2 11^T),
+    then sigma by scipy's adaptive quadrature on (0, inf)."""
+    def integrand(s):
+        cov = s**2 * np.eye(points.size) + mu_sd**2 * np.ones((points.size,) * 2)
+        return (stats.multivariate_normal(np.zeros(points.size), cov).pdf(points)
+                * stats.gamma.pdf(s, shape, scale=1 / rate))
+
+    return integrate.quad(integrand, 0, np.inf, epsabs=0, epsrel=1e-11, limit=500)[0]
+
+
+def test_exact_evidence_and_partitions_of_two_points_in_closed_form():
+    # Two points, K = 2: the labels agree with probability (alpha + 1) / (2 alpha + 1) under
+    # the Dirichlet-multinomial, so p(y) = P(same) m({1, 2}) + P(differ) m({1}) m({2}).
+    y = np.array([-0.4, 1.3])
+    prior = {"mu_sd": 2.0, "sigma_shape": 2.0, "sigma_rate": 1.5, "alpha": 0.7}
+    args = (prior["mu_sd"], prior["sigma_shape"], prior["sigma_rate"])
+    p_same = (prior["alpha"] + 1) / (2 * prior["alpha"] + 1)
+    together = p_same * evidence_by_quadrature(y, *args)
+    apart = ((1 - p_same) * evidence_by_quadrature(y[:1], *args)
+             * evidence_by_quadrature(y[1:], *args))
+    result = mx.exact_partition_posterior(y, 2, **prior)
+    assert result.log_evidence == pytest.approx(np.log(together + apart), abs=1e-9)
+    np.testing.assert_array_equal(result.partitions, [[0, 0], [0, 1]] if together > apart
+                                  else [[0, 1], [0, 0]])
+    assert result.probability_of([1, 1]) == pytest.approx(together / (together + apart),
+                                                           rel=1e-9)
+    assert result.probability_of([1, 0]) == pytest.approx(apart / (together + apart), rel=1e-9)
+    assert result.coclustering[0, 1] == pytest.approx(result.probability_of([0, 0]), rel=1e-12)
+
+
+def test_exact_evidence_agrees_with_importance_sampling_from_the_prior():
+    # p(y) = E_prior[p(y | theta)] with the labels summed out: the plain Monte Carlo average
+    # of the likelihood over prior draws, independent of the library; its standard error is
+    # the sample sd over sqrt(n), so log p(y) carries about se / mean (delta method).
+    y = np.array([-0.6, 0.1, 1.2])
+    prior = {"mu_sd": 1.5, "sigma_shape": 3.0, "sigma_rate": 4.0, "alpha": 1.0}
+    rng = np.random.default_rng(9)
+    n_draws = 400_000
+    mu = rng.normal(0.0, prior["mu_sd"], size=(n_draws, 1, 2))
+    sd = rng.gamma(prior["sigma_shape"], 1 / prior["sigma_rate"], size=(n_draws, 1, 2))
+    w = rng.dirichlet([prior["alpha"]] * 2, size=n_draws)[:, None, :]
+    likelihood = np.exp(special.logsumexp(np.log(w) + stats.norm.logpdf(y[None, :, None], mu, sd),
+                                          axis=2).sum(axis=1))
+    log_se = likelihood.std(ddof=1) / np.sqrt(n_draws) / likelihood.mean()
+    exact = mx.exact_partition_posterior(y, 2, **prior).log_evidence
+    assert abs(exact - np.log(likelihood.mean())) < 4 * log_se
+    assert log_se < 0.01  # the check has teeth
+
+
+def test_partition_posterior_properties():
+    y = np.array([0.2, -1.0, 1.4, 0.5, 3.0])
+    prior = {"mu_sd": 2.0, "sigma_shape": 2.0, "sigma_rate": 2.0, "alpha": 0.7}
+    result = mx.exact_partition_posterior(y, 3, **prior)
+    # Partitions of 5 points into at most 3 groups: Stirling numbers S(5,1)+S(5,2)+S(5,3).
+    assert result.partitions.shape == (1 + 15 + 25, 5)
+    assert np.unique(result.partitions, axis=0).shape[0] == result.partitions.shape[0]
+    assert result.probabilities.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.all(np.diff(result.probabilities) <= 0)
+    # The co-clustering matrix is the mass of the partitions that put i and j together.
+    together = result.partitions[:, :, None] == result.partitions[:, None, :]
+    np.testing.assert_allclose(np.einsum("p,pij->ij", result.probabilities, together),
+                               result.coclustering, rtol=1e-10)
+    np.testing.assert_array_equal(mx.exact_coclustering(y, 3, **prior), result.coclustering)
+    # A relabelled labelling names the same partition.
+    best = result.partitions[0]
+    assert result.probability_of((best + 1) % 3) == result.probabilities[0]
+
+
+def test_canonical_partition_numbers_groups_by_first_appearance():
+    np.testing.assert_array_equal(mx.canonical_partition([2, 2, 0, 1]), [0, 0, 1, 2])
+    np.testing.assert_array_equal(mx.canonical_partition([[1, 1, 2, 0], [0, 1, 0, 0]]),
+                                  [[0, 0, 1, 2], [0, 1, 0, 0]])
+    with pytest.raises(ValueError, match="labels must be an integer array"):
+        mx.canonical_partition([0.5, 1.0])
+
+
+def test_probability_of_rejects_a_labelling_it_cannot_match():
+    result = mx.exact_partition_posterior([0.0, 1.0, 2.5], 2, mu_sd=1.0, sigma_shape=2.0,
+                                          sigma_rate=1.0, alpha=1.0)
+    with pytest.raises(ValueError, match="labels must have one entry per data point"):
+        result.probability_of([0, 1])
+    with pytest.raises(ValueError, match="labels use 3 groups, more than the model's"):
+        result.probability_of([0, 1, 2])
+
+
 def test_exact_coclustering_refuses_what_it_cannot_enumerate():
     prior = {"mu_sd": 1.0, "sigma_shape": 1.0, "sigma_rate": 1.0, "alpha": 1.0}
     with pytest.raises(ValueError, match="needs 3\\*\\*13 = 1594323 label assignments"):
@@ -463,6 +549,7 @@ def test_seven_point_exact_answer_by_independent_integration():
         for subset in itertools.combinations(range(n_points), size):
             log_evidence[subset] = np.log(evidence(y[list(subset)]))
     total = same = 0.0
+    partition_mass: dict[frozenset, float] = {}
     alpha = np.full(n_components, prior.alpha)
     for z in itertools.product(range(n_components), repeat=n_points):
         z = np.array(z)
@@ -473,8 +560,14 @@ def test_seven_point_exact_answer_by_independent_integration():
         log_p += sum(log_evidence[tuple(np.flatnonzero(z == k))] for k in range(n_components))
         total += np.exp(log_p)
         same += np.exp(log_p) * (z[0] == z[1])
-    exact = mx.exact_coclustering(y, n_components, **asdict(prior))
-    assert exact[0, 1] == pytest.approx(same / total, rel=1e-9)
+        # The partition, whatever the labels: the set of its groups.
+        groups = frozenset(frozenset(np.flatnonzero(z == k)) for k in set(z))
+        partition_mass[groups] = partition_mass.get(groups, 0.0) + np.exp(log_p)
+    exact = mx.exact_partition_posterior(y, n_components, **asdict(prior))
+    assert exact.coclustering[0, 1] == pytest.approx(same / total, rel=1e-9)
+    assert exact.log_evidence == pytest.approx(np.log(total), abs=1e-9)
+    masses = np.sort(np.array(list(partition_mass.values())) / total)[::-1]
+    np.testing.assert_allclose(exact.probabilities, masses, rtol=1e-8, atol=1e-15)
 
 
 @pytest.mark.slow

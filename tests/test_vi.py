@@ -19,10 +19,11 @@ to one over the unconstrained space, the joint to the exact evidence).
 from __future__ import annotations
 
 import itertools
+from dataclasses import asdict
 
 import numpy as np
 import pytest
-from scipy import integrate, special, stats
+from scipy import integrate, optimize, special, stats
 
 from bayesbook import mixtures, vi
 
@@ -323,6 +324,50 @@ def test_a_decrease_within_rounding_still_converges(monkeypatch):
     assert vi.cavi_gmm(simulated_data(1), 3, prior_sd=5.0, rng=0).converged
 
 
+def circulating_style_elbo(bug: str | None):
+    """The ELBO of cavi_gmm written term by term, optionally with one of the three faults of a
+    widely circulated NumPy CAVI notebook: E_q[log p(mu_k)] as log s^2 - m/sigma^2 instead of
+    -(s^2 + m^2)/(2 sigma^2) (up to constants); both entropies with the wrong sign; the data
+    term's cross term x_i m_k counted twice."""
+
+    def elbo(x, means, variances, resp, prior_sd):
+        second_moment = variances + means**2
+        if bug == "prior term":
+            prior = np.sum(np.log(variances) - means / prior_sd**2)
+        else:
+            prior = np.sum(-np.log(prior_sd) - second_moment / (2 * prior_sd**2))
+        sign = -1.0 if bug == "entropy sign" else 1.0
+        entropy = sign * (np.sum(0.5 * (np.log(variances) + 1.0))
+                          - np.sum(special.xlogy(resp, resp)))
+        cross = (2.0 if bug == "double cross term" else 1.0) * (x @ resp) @ means
+        data = -0.5 * np.sum(np.log(2 * np.pi) + x**2) + cross - 0.5 * resp.sum(0) @ second_moment
+        return float(prior + entropy + data - x.size * np.log(means.size))
+
+    return elbo
+
+
+def test_the_term_by_term_elbo_without_a_bug_is_gmm_elbo():
+    rng = np.random.default_rng(4)
+    x = simulated_data(2)
+    means, variances = rng.normal(size=3), rng.uniform(0.1, 1.0, size=3)
+    resp = rng.dirichlet(np.ones(3), size=x.size)
+    assert circulating_style_elbo(None)(x, means, variances, resp, 5.0) == pytest.approx(
+        vi.gmm_elbo(x, means, variances, resp, prior_sd=5.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("bug", ["prior term", "entropy sign", "double cross term"])
+def test_the_monotonicity_check_catches_each_circulating_elbo_bug(monkeypatch, bug):
+    # Exact coordinate updates never lower the true ELBO (test_elbo_never_decreases), so an
+    # ELBO that goes down under them is wrong; cavi_gmm raises instead of reporting
+    # convergence. On this data set and start each single fault makes it go down.
+    x = simulated_data(2)
+    monkeypatch.setattr(vi, "_elbo", circulating_style_elbo(None))
+    assert vi.cavi_gmm(x, 3, prior_sd=5.0, rng=2).converged
+    monkeypatch.setattr(vi, "_elbo", circulating_style_elbo(bug))
+    with pytest.raises(RuntimeError, match="the ELBO decreased by"):
+        vi.cavi_gmm(x, 3, prior_sd=5.0, rng=2)
+
+
 def test_fixed_point_equations_hold_at_convergence():
     x = simulated_data(11)
     prior_sd = 4.0
@@ -593,6 +638,65 @@ def test_bbvi_elbo_estimate_matches_the_closed_form():
     assert fit.sample(7, rng=0).shape == (7, 2)
 
 
+def exclusive_optimum_by_quadrature(start_mean: float) -> tuple[float, float]:
+    """The local minimum of KL(q || p) for the bimodal target nearest a start, by scipy
+    quadrature of the divergence and Nelder-Mead over (mean, log sd)."""
+    result = optimize.minimize(lambda p: quad_kl_q_p(p[0], np.exp(p[1])),
+                               [start_mean, np.log(0.7)], method="Nelder-Mead",
+                               options={"xatol": 1e-8, "fatol": 1e-12})
+    return float(result.x[0]), float(np.exp(result.x[1]))
+
+
+def bimodal_log_joint(theta: np.ndarray) -> np.ndarray:
+    return mixture_log_density(theta[:, 0])
+
+
+def test_bbvi_optimum_depends_on_the_start_on_a_bimodal_target():
+    # The chapter's central claim for black-box VI: the exclusive fit is local. Started at
+    # each mode, bbvi ends at that mode's own local optimum (found independently above).
+    # Tolerances: 0.05 in the mean and 5% in the sd; over seeds 0-9 at 2000 steps the largest
+    # errors of bbvi's averaged iterates were 0.010 in the mean and 2.5% in the sd.
+    fits = []
+    for start in MIX_MEANS:
+        fit = vi.bbvi(bimodal_log_joint, [start], rng=1, n_steps=2000)
+        mean, sd = exclusive_optimum_by_quadrature(start)
+        assert fit.mean[0] == pytest.approx(mean, abs=0.05)
+        assert fit.sd[0] == pytest.approx(sd, rel=0.05)
+        fits.append(fit.mean[0])
+    assert fits[0] < 0 < fits[1]  # two different answers, one per mode
+
+
+def test_bbvi_restarts_fit_every_start_and_estimate_each_elbo():
+    starts = iter(MIX_MEANS)
+    runs = vi.bbvi_restarts(bimodal_log_joint, lambda gen: [next(starts)], 2, rng=3,
+                            statistic=lambda theta: float(np.mean(theta[:, 0] > 0)),
+                            n_steps=2000, n_elbo_draws=40_000)
+    assert len(runs) == 2
+    for run, start in zip(runs, MIX_MEANS, strict=True):
+        assert run.start[0] == start
+        # The ELBO of a 1-D Gaussian q against the normalised target is -KL(q || p),
+        # here by quadrature; the estimate is within 4 of its own standard errors.
+        assert abs(run.elbo + quad_kl_q_p(run.fit.mean[0], run.fit.sd[0])) < 4 * run.elbo_se
+        assert run.elbo_se < 0.01  # the check has teeth
+    # The statistic is q's probability of theta > 0: ~0 in the left mode, ~1 in the right.
+    assert runs[0].statistic < 0.01 and runs[1].statistic > 0.99
+    # The right mode's fit holds less mass (weight 0.4), so its ELBO is lower.
+    assert max(runs, key=lambda run: run.elbo) is runs[0]
+    assert np.isnan(vi.bbvi_restarts(bimodal_log_joint, lambda gen: [0.0], 1, rng=0,
+                                     n_steps=10)[0].statistic)
+
+
+def test_bbvi_restarts_reject_bad_input():
+    with pytest.raises(ValueError, match="n_runs must be a positive integer"):
+        vi.bbvi_restarts(bimodal_log_joint, lambda gen: [0.0], 0, rng=0)
+    with pytest.raises(TypeError, match="make_start must be a function"):
+        vi.bbvi_restarts(bimodal_log_joint, [0.0], 1, rng=0)
+    with pytest.raises(TypeError, match="statistic must be a function"):
+        vi.bbvi_restarts(bimodal_log_joint, lambda gen: [0.0], 1, rng=0, statistic=0.5)
+    with pytest.raises(ValueError, match="the start from make_start must be 1-dimensional"):
+        vi.bbvi_restarts(bimodal_log_joint, lambda gen: 0.0, 1, rng=0)
+
+
 def test_black_box_functions_reject_bad_input():
     mean, log_sd = np.zeros(2), np.zeros(2)
     with pytest.raises(ValueError, match="mean and log_sd must have the same shape"):
@@ -649,6 +753,44 @@ def test_mixture_log_joint_matches_scipy():
     np.testing.assert_allclose(weights.sum(axis=1), 1.0)
     np.testing.assert_allclose(sds, np.exp(theta[:, 3:6]))
     np.testing.assert_array_equal(means, theta[:, :3])
+
+
+def test_mixture_log_joint_matches_the_pymc_seven_point_model():
+    # Matched points: theta = (mu, log sigma, log g) here, and PyMC's value variables
+    # (mu, sigma_log__, weights_simplex__) at the same mu, sigma and pi = g / sum g. PyMC's
+    # logp without Jacobians is log p(y, mu, sigma, pi), a density in (mu, sigma, pi_1..K-1).
+    # g = s pi with s = sum g: iid Gamma(alpha, 1) g's are pi ~ Dirichlet(alpha) times an
+    # independent s ~ Gamma(K alpha, 1), and dg = s^(K-1) ds dpi, so
+    # log p(g) = log Dir(pi) + log Gamma(s; K alpha, 1) - (K-1) log s; and theta's log-Jacobians
+    # are sum log sigma + sum log g.
+    model = mixtures.seven_point_model()
+    logp = model.compile_logp(jacobian=False)
+    simplex = model.rvs_to_transforms[model["weights"]]
+    ours = vi.MixtureLogJoint(SEVEN, 3, **asdict(mixtures.SEVEN_POINT_PRIOR))
+    theta = np.random.default_rng(5).normal(size=(4, 9))
+    means, sds, weights = ours.unpack(theta)
+    for t, mu, sigma, pi in zip(theta, means, sds, weights, strict=True):
+        point = {"mu": mu, "sigma_log__": np.log(sigma),
+                 "weights_simplex__": simplex.forward(pi).eval()}
+        total = np.exp(t[6:]).sum()
+        expected = (float(logp(point)) + np.sum(t[3:6]) + np.sum(t[6:])
+                    + stats.gamma.logpdf(total, 3 * 1.0) - 2 * np.log(total))
+        # PyMC's Normal logp differs from scipy's by ~3e-8 per term (its constant log sqrt(2 pi)
+        # is rounded), so the three mean priors allow ~1e-7; any convention error is O(1).
+        assert ours(t[None])[0] == pytest.approx(expected, abs=1e-6)
+
+
+def test_start_at_data_puts_the_means_at_distinct_data_points():
+    model = vi.MixtureLogJoint(SEVEN, 3)
+    start = model.start_at_data(np.random.default_rng(0))
+    assert start.shape == (9,)
+    assert np.unique(start[:3]).size == 3 and set(start[:3]) <= set(SEVEN)
+    np.testing.assert_allclose(start[3:], [np.log(0.5)] * 3 + [0.0] * 3)
+    np.testing.assert_allclose(model.start_at_data(0, sd=2.0)[3:6], np.log(2.0))
+    with pytest.raises(ValueError, match="start_at_data needs at least n_components = 3"):
+        vi.MixtureLogJoint(SEVEN[:2], 3).start_at_data(0)
+    with pytest.raises(ValueError, match="sd must be a positive finite number"):
+        model.start_at_data(0, sd=0.0)
 
 
 def test_mixture_log_joint_is_invariant_under_relabelling():

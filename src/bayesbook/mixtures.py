@@ -9,8 +9,11 @@ computed here in log space with the log-sum-exp trick so that it stays finite fa
 tails. The labels :math:`z_i` are summed out; :func:`responsibilities` recovers them as
 posterior probabilities :math:`p(z_i = k \\mid x_i)`, and :func:`coclustering` turns
 per-draw responsibilities from a posterior sample into the co-clustering matrix
-:math:`P(z_i = z_j \\mid \\text{data})`. :func:`exact_coclustering` computes the same matrix
-exactly, by enumerating every label assignment, for data sets small enough to enumerate.
+:math:`P(z_i = z_j \\mid \\text{data})`. :func:`exact_partition_posterior` computes the same
+matrix exactly, by enumerating every label assignment, for data sets small enough to
+enumerate, together with the evidence :math:`\\log p(\\text{data})` and the posterior
+probability of every partition of the data (:func:`exact_coclustering` returns the matrix
+alone).
 
 Parameters of the mixture functions may carry leading batch axes (for example
 ``(chain, draw, K)`` from a posterior sample); the last axis always indexes components.
@@ -38,10 +41,10 @@ from bayesbook._validation import (
 #: The seven data points of the book's three-component example (chapters 6 and 7).
 SEVEN_POINT_DATA: NDArray[np.float64] = np.array([1.1, 2.1, 2.0, 1.9, 0.0, -0.1, -0.05])
 
-#: Largest number of label assignments K**N that :func:`exact_coclustering` enumerates.
+#: Largest number of label assignments K**N that :func:`exact_partition_posterior` enumerates.
 MAX_ASSIGNMENTS: int = 3**12
 
-#: Largest number of data points :func:`exact_coclustering` accepts (2**N subsets).
+#: Largest number of data points :func:`exact_partition_posterior` accepts (2**N subsets).
 MAX_EXACT_POINTS: int = 12
 
 
@@ -561,7 +564,71 @@ def _check_proper(data: NDArray[np.float64], shape: float) -> None:
         )
 
 
-def exact_coclustering(
+@dataclass(frozen=True)
+class PartitionPosterior:
+    """The exact posterior of a small Bayesian Gaussian mixture (see exact_partition_posterior).
+
+    A *partition* groups the data points that share a component, whatever the component's
+    label: the K! relabellings of an assignment z (fewer when components are empty) are one
+    partition. Partitions are written as canonical labels, numbered by first appearance
+    (point 0 is in group 0, the next point not in group 0 is in group 1, and so on).
+
+    Attributes
+    ----------
+    log_evidence : float
+        log p(y), the log marginal likelihood of the data under the model.
+    partitions : ndarray of int, shape (P, N)
+        Every partition of the N points into at most K groups, in canonical labels, ordered
+        from the most to the least probable.
+    probabilities : ndarray, shape (P,)
+        Posterior probability of each partition, summing to one (decreasing).
+    coclustering : ndarray, shape (N, N)
+        ``P(z_i = z_j | y)``; symmetric with ones on the diagonal.
+    """
+
+    log_evidence: float
+    partitions: NDArray[np.int64]
+    probabilities: NDArray[np.float64]
+    coclustering: NDArray[np.float64]
+
+    def probability_of(self, labels: ArrayLike) -> float:
+        """Return the posterior probability of the partition that ``labels`` (N,) induce.
+
+        Any labelling works (for example the most probable component of each point under
+        a fitted approximation); it is compared with the partitions up to relabelling.
+        """
+        target = canonical_partition(labels)
+        if target.size != self.partitions.shape[1]:
+            raise ValueError(
+                f"labels must have one entry per data point ({self.partitions.shape[1]}), "
+                f"got {target.size}"
+            )
+        matches = np.flatnonzero(np.all(self.partitions == target, axis=1))
+        if matches.size == 0:
+            raise ValueError(
+                f"labels use {target.max() + 1} groups, more than the model's components"
+            )
+        return float(self.probabilities[matches[0]])
+
+
+def canonical_partition(labels: ArrayLike) -> NDArray[np.int64]:
+    """Return labels (..., N) renumbered by first appearance, the same for every relabelling.
+
+    ``canonical_partition([2, 2, 0, 1])`` is ``[0, 0, 1, 2]``, as is that of ``[1, 1, 2, 0]``.
+    """
+    z = np.asarray(labels)
+    if z.ndim == 0 or not np.issubdtype(z.dtype, np.integer):
+        raise ValueError(f"labels must be an integer array (..., N), got {z!r}")
+    flat = z.reshape(-1, z.shape[-1])
+    # first[m, i]: the index of the first point in row m with the same label as point i.
+    first = np.argmax(flat[:, :, None] == flat[:, None, :], axis=2)
+    # A point starts a new group where first == its own index; groups are numbered in order.
+    starts = first == np.arange(z.shape[-1])
+    group_number = np.cumsum(starts, axis=1) - 1
+    return np.take_along_axis(group_number, first, axis=1).reshape(z.shape)
+
+
+def exact_partition_posterior(
     y: ArrayLike,
     n_components: int,
     *,
@@ -569,19 +636,21 @@ def exact_coclustering(
     sigma_shape: float,
     sigma_rate: float,
     alpha: float,
-) -> NDArray[np.float64]:
-    """Return the exact posterior co-clustering matrix of a small Bayesian Gaussian mixture.
+) -> PartitionPosterior:
+    """Return the exact evidence, partition posterior and co-clustering of a small mixture.
 
     The model: ``mu_k ~ Normal(0, mu_sd**2)``, ``sigma_k ~ Gamma(sigma_shape,
     rate=sigma_rate)``, ``weights ~ Dirichlet(alpha, ..., alpha)``, ``z_i ~
     Categorical(weights)``, ``y_i ~ Normal(mu[z_i], sigma[z_i]**2)``. Every one of the K**N
     label assignments z is enumerated and weighted by
 
-    ``p(z | y) ∝ p(z) prod_k p(y_{z=k})``,
+    ``p(y, z) = p(z) prod_k p(y_{z=k})``,
 
     where ``p(z)`` is the Dirichlet-multinomial probability (the weights integrated out) and
     ``p(y_S)`` the evidence of the points S sharing one component
-    (:func:`cluster_log_evidence`, computed once for each of the 2**N subsets).
+    (:func:`cluster_log_evidence`, computed once for each of the 2**N subsets). Their sum is
+    the evidence p(y); normalised, they are p(z | y), which is summed over the relabellings
+    of each partition and over the assignments with z_i = z_j.
 
     Parameters
     ----------
@@ -594,8 +663,9 @@ def exact_coclustering(
 
     Returns
     -------
-    ndarray, shape (N, N)
-        ``P(z_i = z_j | y)``; symmetric with ones on the diagonal.
+    PartitionPosterior
+        ``log_evidence``, ``partitions`` (P, N), ``probabilities`` (P,), ``coclustering``
+        (N, N).
     """
     data = _check_data(y, "y")
     n_components = _check_n_components(n_components)
@@ -622,6 +692,41 @@ def exact_coclustering(
         + np.sum(special.gammaln(counts + alpha) - special.gammaln(alpha), axis=1)
     )
     subset_index = np.einsum("mnk,n->mk", one_hot, bits)
-    log_post = log_prior + log_evidence[subset_index].sum(axis=1)
-    weight = np.exp(log_post - special.logsumexp(log_post))
-    return np.einsum("m,mik,mjk->ij", weight, one_hot.astype(float), one_hot.astype(float))
+    log_joint = log_prior + log_evidence[subset_index].sum(axis=1)
+    log_total = float(special.logsumexp(log_joint))
+    weight = np.exp(log_joint - log_total)
+    matrix = np.einsum("m,mik,mjk->ij", weight, one_hot.astype(float), one_hot.astype(float))
+    partitions, which = np.unique(canonical_partition(labels), axis=0, return_inverse=True)
+    mass = np.bincount(which.ravel(), weights=weight, minlength=partitions.shape[0])
+    order = np.argsort(-mass, kind="stable")
+    return PartitionPosterior(
+        log_evidence=log_total,
+        partitions=partitions[order],
+        probabilities=mass[order],
+        coclustering=matrix,
+    )
+
+
+def exact_coclustering(
+    y: ArrayLike,
+    n_components: int,
+    *,
+    mu_sd: float,
+    sigma_shape: float,
+    sigma_rate: float,
+    alpha: float,
+) -> NDArray[np.float64]:
+    """Return the exact posterior co-clustering matrix P(z_i = z_j | y) of a small mixture.
+
+    The ``coclustering`` of :func:`exact_partition_posterior` (same model and parameters),
+    for callers who need only the matrix.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+        ``P(z_i = z_j | y)``; symmetric with ones on the diagonal.
+    """
+    return exact_partition_posterior(
+        y, n_components, mu_sd=mu_sd, sigma_shape=sigma_shape, sigma_rate=sigma_rate,
+        alpha=alpha,
+    ).coclustering

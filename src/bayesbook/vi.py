@@ -10,14 +10,15 @@ module holds what chapter 7 teaches:
 - coordinate-ascent VI for the Bayesian Gaussian mixture with unit-variance components
   (``cavi_gmm`` and its ELBO ``gmm_elbo``);
 - black-box VI with the score-function gradient and a leave-one-out control variate
-  (``score_function_gradient``, ``bbvi``), and the log joint of a Gaussian mixture with
-  unknown means, standard deviations and weights in unconstrained coordinates
-  (``MixtureLogJoint``), whose responsibilities come from :mod:`bayesbook.mixtures` (and its
-  co-clustering matrix from ``mixtures.coclustering``).
+  (``score_function_gradient``, ``bbvi``; ``bbvi_restarts`` fits from several starts), and
+  the log joint of a Gaussian mixture with unknown means, standard deviations and weights in
+  unconstrained coordinates (``MixtureLogJoint``), whose responsibilities come from
+  :mod:`bayesbook.mixtures` (and its co-clustering matrix from ``mixtures.coclustering``).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -694,6 +695,85 @@ def bbvi(
     return BBVIResult(mean=average[:dim], sd=np.exp(average[dim:]), elbo=elbo)
 
 
+@dataclass(frozen=True)
+class BBVIRun:
+    """One run of :func:`bbvi_restarts`: its start, the fitted q, and q's ELBO and answer.
+
+    ``start`` is the starting mean (D,), ``fit`` the :class:`BBVIResult`; ``elbo`` and
+    ``elbo_se`` are the fresh-draw estimate of q's ELBO and its standard error
+    (:meth:`BBVIResult.elbo_estimate`); ``statistic`` is the restarts' ``statistic`` averaged
+    over fresh draws from q (NaN when none was given).
+    """
+
+    start: NDArray
+    fit: BBVIResult
+    elbo: float
+    elbo_se: float
+    statistic: float
+
+
+def bbvi_restarts(
+    log_joint: Callable[[NDArray], NDArray],
+    make_start: Callable[[np.random.Generator], ArrayLike],
+    n_runs: int,
+    *,
+    rng: np.random.Generator | int,
+    statistic: Callable[[NDArray], float] | None = None,
+    n_elbo_draws: int = 20_000,
+    n_statistic_draws: int = 4000,
+    **options: float,
+) -> tuple[BBVIRun, ...]:
+    """Return ``n_runs`` black-box VI fits from random starts, each with its ELBO and answer.
+
+    A mean-field q can only find the optimum of the basin it starts in, so one fits from
+    several starts and compares the fits' ELBOs. Each run, in turn and all from ``rng``:
+    draws a start ``make_start(rng)``, fits q with :func:`bbvi`, estimates q's ELBO from
+    ``n_elbo_draws`` fresh draws, and (with a ``statistic``) evaluates it on
+    ``n_statistic_draws`` fresh draws from q. The best fit is
+    ``max(runs, key=lambda run: run.elbo)``.
+
+    Parameters
+    ----------
+    log_joint : callable
+        Maps draws (S, D) to log p(x, z) (S,), as for :func:`bbvi`.
+    make_start : callable
+        Maps the generator to a starting mean (D,).
+    n_runs : int
+        Number of starts.
+    rng : numpy.random.Generator or int
+        Source of every start and draw.
+    statistic : callable, optional
+        Maps draws (S, D) from q to a number: q's answer to the question asked (for example
+        a co-clustering probability).
+    n_elbo_draws, n_statistic_draws : int
+        Fresh draws for each run's ELBO estimate and for its statistic.
+    **options
+        Passed on to :func:`bbvi` (``n_steps``, ``n_samples``, ``learning_rate``, ...).
+
+    Returns
+    -------
+    tuple of BBVIRun
+        One per run, in order.
+    """
+    n_runs = check_positive(n_runs, "n_runs", integer=True)
+    n_elbo_draws = check_positive(n_elbo_draws, "n_elbo_draws", integer=True)
+    n_statistic_draws = check_positive(n_statistic_draws, "n_statistic_draws", integer=True)
+    if not callable(make_start):
+        raise TypeError("make_start must be a function mapping a generator to a start (D,)")
+    if statistic is not None and not callable(statistic):
+        raise TypeError("statistic must be a function mapping draws (S, D) to a number")
+    rng = as_rng(rng)
+    runs = []
+    for _ in range(n_runs):
+        start = as_float_array(make_start(rng), "the start from make_start", ndim=1)
+        fit = bbvi(log_joint, start, rng=rng, **options)
+        elbo, elbo_se = fit.elbo_estimate(log_joint, n_draws=n_elbo_draws, rng=rng)
+        value = (math.nan if statistic is None
+                 else float(statistic(fit.sample(n_statistic_draws, rng=rng))))
+        runs.append(BBVIRun(start=start, fit=fit, elbo=elbo, elbo_se=elbo_se, statistic=value))
+    return tuple(runs)
+
+
 # ---------------------------------------------------------------------------------------------
 # A Gaussian mixture with unknown means, sds and weights, in unconstrained coordinates
 # ---------------------------------------------------------------------------------------------
@@ -741,6 +821,19 @@ class MixtureLogJoint:
         """Return log p(y, θ) for draws θ of shape (S, 3K): shape (S,)."""
         log_prior, log_components = self._log_terms(self._checked(theta))
         return log_prior + np.sum(_logsumexp(log_components), axis=1)
+
+    def start_at_data(self, rng: np.random.Generator | int, *, sd: float = 0.5) -> NDArray:
+        """Return a starting point θ (3K,): the means at K distinct data points drawn with
+        ``rng``, every σₖ = ``sd`` and equal weights (every log gₖ = 0)."""
+        if self.y.size < self.n_components:
+            raise ValueError(
+                f"start_at_data needs at least n_components = {self.n_components} data points, "
+                f"got {self.y.size}"
+            )
+        sd = check_positive(sd, "sd")
+        k = self.n_components
+        means = as_rng(rng).choice(self.y, k, replace=False)
+        return np.concatenate([means, np.full(k, np.log(sd)), np.zeros(k)])
 
     def responsibilities(self, theta: ArrayLike) -> NDArray:
         """Return p(zᵢ = k | y, θ) for every draw, shape (S, N, K).
