@@ -371,17 +371,18 @@ def _kl_standard_normal(mean, log_var, xp: ModuleType):
     return 0.5 * xp.sum(mean**2 + xp.exp(log_var) - 1.0 - log_var, axis=-1)
 
 
-def _vae_terms(params, x, noise, n_layers: int, xp: ModuleType):
+def _vae_terms(params, x, noise, n_layers: int, output: str, xp: ModuleType):
     """One-sample estimate of E_q[log p(x|z)] per data point, and KL(q(z|x) || p(z)) per point.
 
     ``noise`` (N, k) are standard normal draws: z = mean + exp(log_var / 2) * noise is the
     reparameterization trick, which makes z a differentiable function of the encoder's output.
+    ``output`` is the decoder's last activation, ``"sigmoid"`` or ``"linear"``.
     """
     n_code = noise.shape[-1]
     encoded = _dense_stack(x, params, "encoder", n_layers, "linear", xp)
     mean, log_var = encoded[:, :n_code], encoded[:, n_code:]
     z = mean + xp.exp(0.5 * log_var) * noise
-    pixel_mean = _dense_stack(z, params, "decoder", n_layers, "sigmoid", xp)
+    pixel_mean = _dense_stack(z, params, "decoder", n_layers, output, xp)
     log_sd = params["log_noise_sd"]
     log_likelihood = xp.sum(
         -0.5 * ((x - pixel_mean) / xp.exp(log_sd)) ** 2 - log_sd - 0.5 * np.log(2 * np.pi), axis=-1
@@ -389,9 +390,9 @@ def _vae_terms(params, x, noise, n_layers: int, xp: ModuleType):
     return log_likelihood, _kl_standard_normal(mean, log_var, xp)
 
 
-def _vae_loss(params, x, noise, kl_weight, n_layers: int, xp: ModuleType):
+def _vae_loss(params, x, noise, kl_weight, n_layers: int, output: str, xp: ModuleType):
     """Mean over data points of -(E_q[log p(x|z)] - kl_weight * KL): the negative ELBO if 1."""
-    log_likelihood, kl = _vae_terms(params, x, noise, n_layers, xp)
+    log_likelihood, kl = _vae_terms(params, x, noise, n_layers, output, xp)
     return xp.mean(-log_likelihood + kl_weight * kl)
 
 
@@ -427,10 +428,10 @@ class _Trainer:
 
     The parameters live in shared variables; ``step`` takes one Adam step on a minibatch.
     The loss is ``_squared_error(x, target)`` for ``kind="autoencoder"`` and
-    ``_vae_loss(x, noise, kl_weight)`` for ``kind="vae"``.
+    ``_vae_loss(x, noise, kl_weight)`` for ``kind="vae"``, whose decoder ends in ``output``.
     """
 
-    def __init__(self, kind: str, layer_sizes: tuple[int, ...]) -> None:
+    def __init__(self, kind: str, layer_sizes: tuple[int, ...], output: str) -> None:
         self.n_layers = len(layer_sizes) - 1
         self.shared = {
             name: pytensor.shared(np.zeros(shape), name=name)
@@ -444,7 +445,7 @@ class _Trainer:
         else:
             noise, kl_weight = pt.matrix("noise"), pt.scalar("kl_weight")
             self.inputs = [x, noise, kl_weight]
-            self.loss = _vae_loss(self.shared, x, noise, kl_weight, self.n_layers, pt)
+            self.loss = _vae_loss(self.shared, x, noise, kl_weight, self.n_layers, output, pt)
         learning_rate = pt.scalar("learning_rate")
         updates = _adam_updates(self.loss, list(self.shared.values()), learning_rate)
         parameter_ids = {id(var) for var in self.shared.values()}
@@ -472,8 +473,8 @@ class _Trainer:
 
 
 @cache
-def _trainer(kind: str, layer_sizes: tuple[int, ...]) -> _Trainer:
-    return _Trainer(kind, layer_sizes)
+def _trainer(kind: str, layer_sizes: tuple[int, ...], output: str = "sigmoid") -> _Trainer:
+    return _Trainer(kind, layer_sizes, output)
 
 
 def _train(
@@ -747,7 +748,10 @@ class VariationalAutoencoder:
 
     Encoder: q(z|x) = N(mean(x), diag(exp(log_var(x)))), both from one tanh network whose
     last layer has 2k outputs. Prior: p(z) = N(0, I). Decoder: p(x|z) = N(f(z), s^2 I),
-    where f is a tanh network ending in a sigmoid and s = exp(log_noise_sd) is learned.
+    where f is a tanh network ending in a sigmoid (or, with ``decoder_output="linear"``, in
+    no activation) and s = exp(log_noise_sd) is learned. With a single layer each way and a
+    linear output the model is probabilistic PCA, and the encoder can represent its exact
+    posterior.
 
     Attributes
     ----------
@@ -762,6 +766,8 @@ class VariationalAutoencoder:
         point, averaged over each epoch's minibatches.
     validation_loss : ndarray, shape (n_epochs,) or (0,)
         The same objective on the validation data after each epoch (empty without them).
+    decoder_output : {"sigmoid", "linear"}
+        The decoder's last activation.
     """
 
     layer_sizes: tuple[int, ...]
@@ -769,6 +775,7 @@ class VariationalAutoencoder:
     kl_weight: float
     train_loss: NDArray[np.float64]
     validation_loss: NDArray[np.float64]
+    decoder_output: str = "sigmoid"
 
     @property
     def n_layers(self) -> int:
@@ -793,7 +800,7 @@ class VariationalAutoencoder:
     def decode(self, Z: ArrayLike) -> NDArray[np.float64]:
         """Return the decoder means f(z) (N, D) for latent points Z (N, k)."""
         Z = _data_matrix(Z, "Z", self.layer_sizes[-1])
-        return _dense_stack(Z, self.params, "decoder", self.n_layers, "sigmoid", np)
+        return _dense_stack(Z, self.params, "decoder", self.n_layers, self.decoder_output, np)
 
     def sample(self, n: int, *, rng: np.random.Generator | int) -> NDArray[np.float64]:
         """Return n new images (n, D): decoder means f(z) at z drawn from the prior N(0, I).
@@ -812,7 +819,7 @@ class VariationalAutoencoder:
         """
         X = _data_matrix(X, "X", self.layer_sizes[0])
         noise = as_rng(rng).standard_normal((X.shape[0], self.layer_sizes[-1]))
-        return _vae_terms(self.params, X, noise, self.n_layers, np)
+        return _vae_terms(self.params, X, noise, self.n_layers, self.decoder_output, np)
 
     def _inputs_and_noise(self, X: ArrayLike, noise: ArrayLike):
         X = _data_matrix(X, "X", self.layer_sizes[0])
@@ -826,13 +833,15 @@ class VariationalAutoencoder:
     def loss(self, X: ArrayLike, noise: ArrayLike) -> float:
         """Return the training objective on X (N, D) with reparameterization noise (N, k) fixed."""
         X, noise = self._inputs_and_noise(X, noise)
-        return float(_vae_loss(self.params, X, noise, self.kl_weight, self.n_layers, np))
+        return float(
+            _vae_loss(self.params, X, noise, self.kl_weight, self.n_layers, self.decoder_output, np)
+        )
 
     def gradients(self, X: ArrayLike, noise: ArrayLike) -> Params:
         """Return the gradient of ``loss(X, noise)`` for every parameter (a dict like
         ``params``), computed by PyTensor's automatic differentiation."""
         X, noise = self._inputs_and_noise(X, noise)
-        trainer = _trainer("vae", self.layer_sizes)
+        trainer = _trainer("vae", self.layer_sizes, self.decoder_output)
         return trainer.gradients(self.params, X, noise, self.kl_weight)
 
 
@@ -843,6 +852,7 @@ def fit_vae(
     rng: np.random.Generator | int,
     X_validation: ArrayLike | None = None,
     kl_weight: float = 1.0,
+    decoder_output: str = "sigmoid",
     n_epochs: int = 100,
     batch_size: int = 64,
     learning_rate: float = 0.005,
@@ -855,7 +865,7 @@ def fit_vae(
     Parameters
     ----------
     X : array-like, shape (N, D)
-        Training data in [0, 1] (the decoder mean ends in a sigmoid).
+        Training data, in [0, 1] when the decoder mean ends in a sigmoid.
     layer_sizes : sequence of int
         Widths from the input to the latent dimension, starting with D, e.g. (64, 32, 2).
     rng : numpy.random.Generator or int
@@ -865,13 +875,19 @@ def fit_vae(
         is recorded after every epoch.
     kl_weight : float
         Weight of the KL term (1 gives the ELBO; other values give the "beta-VAE" objective).
+    decoder_output : {"sigmoid", "linear"}
+        The decoder's last activation: a sigmoid for pixels in [0, 1], or none, for data on
+        the whole real line (with ``layer_sizes=(D, k)`` the model is probabilistic PCA).
     n_epochs, batch_size : int
         Passes over the data and minibatch size.
     learning_rate : float
         Adam's step size.
     """
     X = _data_matrix(X, "X")
-    _check_pixels(X, "X")
+    if decoder_output not in ("sigmoid", "linear"):
+        raise ValueError(f'decoder_output must be "sigmoid" or "linear", got {decoder_output!r}')
+    if decoder_output == "sigmoid":
+        _check_pixels(X, "X")
     layer_sizes = _check_layer_sizes(layer_sizes, X.shape[1])
     n_epochs, batch_size, learning_rate = _check_training(n_epochs, batch_size, learning_rate)
     kl_weight = check_positive(kl_weight, "kl_weight")
@@ -887,14 +903,18 @@ def fit_vae(
         validation_noise = rng.standard_normal((X_validation.shape[0], n_code))
 
         def validation_loss(params: Params) -> float:
-            return float(_vae_loss(params, X_validation, validation_noise, kl_weight, n_layers, np))
+            return float(_vae_loss(
+                params, X_validation, validation_noise, kl_weight, n_layers, decoder_output, np
+            ))
 
-    trainer = _trainer("vae", layer_sizes)
+    trainer = _trainer("vae", layer_sizes, decoder_output)
     params, train_loss, val_loss = _train(
         trainer, _initial_params("vae", layer_sizes, rng), X, make_inputs, validation_loss,
         n_epochs=n_epochs, batch_size=batch_size, learning_rate=learning_rate, rng=rng,
     )
-    return VariationalAutoencoder(layer_sizes, params, kl_weight, train_loss, val_loss)
+    return VariationalAutoencoder(
+        layer_sizes, params, kl_weight, train_loss, val_loss, decoder_output
+    )
 
 
 # --------------------------------------------------------------------------------------
