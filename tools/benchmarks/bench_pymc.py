@@ -156,8 +156,8 @@ def main() -> int:
                   f"{rate:.0f} | {cold['rhat']:.3f} | {cold['divergences']} | "
                   f"{cold['peak_mb']:.0f} |", flush=True)
     seven_rate, seven_sampler = best["ch6 seven-point"]
-    met = "met" if seven_rate >= GOAL_ESS_PER_SECOND else "not met"
-    print(f"\nGoal: the seven-point model at ≥ {GOAL_ESS_PER_SECOND:.0f} effective draws per "
+    met = "met" if seven_rate >= GOAL_ESS_PER_SECOND else "NOT met"
+    print(f"\n- Goal: the seven-point model at ≥ {GOAL_ESS_PER_SECOND:.0f} effective draws per "
           f"second of sampling: {met} ({seven_rate:.0f}/s with {seven_sampler}). Fastest per "
           "model: " + "; ".join(f"{n}: {s}" for n, (_, s) in best.items()) + ".")
     return 0
