@@ -44,7 +44,10 @@ def build(tmp_path, chapter_text: str, *, extra_files: dict[str, str] | None = N
     shutil.copy(REPO / "book" / "references.md", root / "book" / "references.md")
     if not (root / "tools").exists():
         (root / "tools").symlink_to(REPO / "tools")
-    (root / "book" / "intro.md").write_text("# Fixture book\n\nA book that tests the gates.\n")
+    # The template links the preface's notation section, as every chapter does.
+    (root / "book" / "intro.md").write_text(
+        "# Fixture book\n\nA book that tests the gates.\n\n"
+        "(preface-notation)=\n## Notation\n\nAs in the book.\n")
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nchapters:\n"
         "  - file: book/gate\n  - file: book/references\n"
