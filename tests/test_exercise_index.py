@@ -356,7 +356,10 @@ def fixture_book(root: Path, chapter_text: str) -> Path:
         shutil.copy(REPO / "book" / name, root / "book" / name)
     shutil.copy(INDEX_PAGE, root / "book" / "exercises.md")
     (root / "tools").symlink_to(REPO / "tools")
-    (root / "book" / "intro.md").write_text("# Fixture book\n\nA book with one chapter.\n")
+    # The template links the preface's notation section, as every chapter does.
+    (root / "book" / "intro.md").write_text(
+        "# Fixture book\n\nA book with one chapter.\n\n"
+        "(preface-notation)=\n## Notation\n\nAs in the book.\n")
     (root / "_toc.yml").write_text(
         "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/template\n"
         "  - file: book/exercises\n  - file: book/references\n"
